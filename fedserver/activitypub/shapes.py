@@ -5,6 +5,7 @@ layer stays free of the database (DESIGN.md, Layout).
 """
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -153,4 +154,5 @@ class Activity:
     published: datetime | None = None
     target: str | None = None
     audience: str | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    # builtins.object: inside this class, `object` names the field above.
+    extra: dict[str, builtins.object] = field(default_factory=dict)
