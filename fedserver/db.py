@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, MetaData, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -70,9 +71,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded attributes after commit (handlers read them afterwards)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+def session_factory(
+    engine: AsyncEngine, on_write_committed: Callable[[], None] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded attributes after commit; on_write_committed runs after each
+    commit that changed something (caches of rendered documents listen to it)."""
+
+    class CitySession(Session):
+        pass
+
+    if on_write_committed is not None:
+        callback = on_write_committed
+        event.listen(CitySession, "after_flush", lambda session, _context: session.info.__setitem__("wrote", True))
+        event.listen(CitySession, "after_commit", lambda session: _after_commit(session, callback))
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=CitySession)
+
+
+def _after_commit(session: Session, callback: Callable[[], None]) -> None:
+    if session.info.pop("wrote", False):
+        callback()
 
 
 async def migrate(engine: AsyncEngine) -> None:

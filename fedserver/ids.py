@@ -85,3 +85,17 @@ def new_id() -> int:
 def id_at(moment: datetime) -> int:
     """A time-ordered id for an older moment from the process-wide generator."""
     return _default.id_at(moment)
+
+
+MAX_ID = (1 << 63) - 1
+
+
+class InvalidId(ValueError):
+    """A cursor or path segment that cannot be one of our ids."""
+
+
+def parse_id(value: str, name: str = "id") -> int:
+    """An id from text a client sent (a cursor, a path); raises InvalidId with a readable message."""
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_ID:
+        raise InvalidId(f"{name} must be an id (a whole number below 2^63), not {value[:40]!r}")
+    return int(value)

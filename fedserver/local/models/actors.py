@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fedserver.db import Base, utcnow
@@ -19,8 +19,11 @@ class Actor(Base):
 
     __tablename__ = "actors"
     __table_args__ = (
-        UniqueConstraint("username_key", "domain"),
         Index("ix_actors_domain", "domain"),
+        Index("ix_actors_username_key_domain", "username_key", "domain"),
+        # Local usernames are unique; remote ones need not be (Lemmy has /u/x and /c/x on one host).
+        Index("uq_actors_local_username", "username_key", unique=True,
+              sqlite_where=text("domain = ''"), postgresql_where=text("domain = ''")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=new_id)

@@ -88,11 +88,13 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['place_id'], ['places.id'], name=op.f('fk_actors_place_id_places'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_actors')),
-    sa.UniqueConstraint('ap_id', name=op.f('uq_actors_ap_id')),
-    sa.UniqueConstraint('username_key', 'domain', name=op.f('uq_actors_username_key_domain'))
+    sa.UniqueConstraint('ap_id', name=op.f('uq_actors_ap_id'))
     )
     with op.batch_alter_table('actors', schema=None) as batch_op:
         batch_op.create_index('ix_actors_domain', ['domain'], unique=False)
+        batch_op.create_index('ix_actors_username_key_domain', ['username_key', 'domain'], unique=False)
+        batch_op.create_index('uq_actors_local_username', ['username_key'], unique=True,
+                              sqlite_where=sa.text("domain = ''"), postgresql_where=sa.text("domain = ''"))
         batch_op.create_index(batch_op.f('ix_actors_public_key_id'), ['public_key_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_actors_topic'), ['topic'], unique=False)
 
@@ -557,6 +559,8 @@ def downgrade() -> None:
     with op.batch_alter_table('actors', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_actors_topic'))
         batch_op.drop_index(batch_op.f('ix_actors_public_key_id'))
+        batch_op.drop_index('uq_actors_local_username')
+        batch_op.drop_index('ix_actors_username_key_domain')
         batch_op.drop_index('ix_actors_domain')
 
     op.drop_table('actors')

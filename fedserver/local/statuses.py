@@ -1,0 +1,175 @@
+"""Statuses: posting, finding and deleting, with the visibility rule in one place."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedserver.ids import id_at, new_id
+from fedserver.local import follows, wire
+from fedserver.local.errors import Invalid, NotFound
+from fedserver.activitypub.shapes import Note
+from fedserver.local.models.actors import Actor
+from fedserver.local.models.interactions import Pin
+from fedserver.local.models.statuses import LISTED_VISIBILITIES, VISIBILITIES, Mention, Status, StatusTag, Tag
+from fedserver.local.text import MentionTarget, mention_candidates, render_plain
+from fedserver.local.urls import LocalUrls
+from fedserver.outbox import activities, fanout, published
+from fedserver.outbox.publish import publish
+
+MAX_CHARACTERS = 5000
+MAX_SPOILER = 1024
+
+
+async def create(
+    session: AsyncSession,
+    urls: LocalUrls,
+    author: Actor,
+    text: str,
+    *,
+    visibility: str = "public",
+    spoiler_text: str = "",
+    is_sensitive: bool = False,
+    language: str | None = None,
+    in_reply_to: Status | None = None,
+    now: datetime,
+) -> Status:
+    """Post a status by a local actor and publish its Create to the audience; raises Invalid."""
+    _check(text, visibility, spoiler_text)
+    targets = await _resolve_mentions(session, urls, text)
+    rendered = render_plain(text, lambda user, host: targets.get((user.lower(), _domain_key(urls, host))), urls.tag)
+    status_id = id_at(now)  # a local post's id is its creation time (DESIGN.md)
+    status = Status(
+        id=status_id, ap_id=urls.status(author.username, status_id), url=urls.status_page(author.username, status_id),
+        author_id=author.id, visibility=visibility, is_local=True, content_html=rendered.html, source_text=text,
+        spoiler_text=spoiler_text.strip(), is_sensitive=is_sensitive or bool(spoiler_text.strip()),
+        language=language, published_at=now, created_at=now,
+        in_reply_to_id=in_reply_to.id if in_reply_to else None,
+        in_reply_to_ap_id=in_reply_to.ap_id if in_reply_to else None,
+    )
+    status.thread_ap_id = (in_reply_to.thread_ap_id or in_reply_to.ap_id) if in_reply_to else status.ap_id
+    session.add(status)
+    await session.flush()
+    mentioned_ids = await _actor_ids(session, [target.actor_ap_id for target in rendered.mentions])
+    session.add_all(Mention(status_id=status.id, actor_id=actor_id) for actor_id in mentioned_ids)
+    for tag_id in await _tag_ids(session, rendered.tags):
+        session.add(StatusTag(status_id=status.id, tag_id=tag_id))
+    await session.flush()
+    await _publish_create(session, urls, status, author, mentioned_ids)
+    return status
+
+
+async def _publish_create(session: AsyncSession, urls: LocalUrls, status: Status, author: Actor,
+                          mentioned_ids: list[int]) -> None:
+    note = await wire.note_shape(session, urls, status, author)
+    recipients = await follows.remote_inboxes_of_followers(session, author.id) if status.visibility != "direct" else []
+    recipients += await _remote_inboxes(session, mentioned_ids)
+    await publish(
+        session, activities.build_create(note), inbox_urls=fanout.inbox_urls(recipients),
+        is_listed=status.visibility in LISTED_VISIBILITIES, object_ap_id=status.ap_id,
+    )
+
+
+async def find_local(session: AsyncSession, status_id: int) -> tuple[Status, Actor]:
+    """One of our own statuses (not a boost) with its author; raises NotFound."""
+    row = (await session.execute(
+        select(Status, Actor).join(Actor, Actor.id == Status.author_id)
+        .where(Status.id == status_id, Status.is_local.is_(True), Status.reblog_of_id.is_(None))
+    )).first()
+    if row is None:
+        raise NotFound("there is no such post here")
+    return row[0], row[1]
+
+
+async def pinned_notes(session: AsyncSession, urls: LocalUrls, actor: Actor) -> list[Note]:
+    """The actor's pinned public and unlisted posts as Notes, newest pin first."""
+    query = (select(Status).join(Pin, Pin.status_id == Status.id)
+             .where(Pin.actor_id == actor.id, Status.visibility.in_(LISTED_VISIBILITIES)).order_by(Pin.id.desc()))
+    return [await wire.note_shape(session, urls, status, actor) for status in (await session.scalars(query)).all()]
+
+
+def is_listed(status: Status) -> bool:
+    """Whether anyone, signed in or not, may see the status (public and unlisted posts)."""
+    return status.visibility in LISTED_VISIBILITIES
+
+
+async def count_local(session: AsyncSession) -> int:
+    """How many posts (not boosts) our residents have written."""
+    query = select(func.count(Status.id)).where(Status.is_local.is_(True), Status.reblog_of_id.is_(None))
+    return int(await session.scalar(query) or 0)
+
+
+async def delete(session: AsyncSession, urls: LocalUrls, status: Status, author: Actor, *, now: datetime) -> None:
+    """Remove a local status for good and send Delete to everyone who received it."""
+    note = await wire.note_shape(session, urls, status, author)
+    recipients = await follows.remote_inboxes_of_followers(session, author.id)
+    recipients += await _remote_inboxes(session, [m for m in (await session.scalars(
+        select(Mention.actor_id).where(Mention.status_id == status.id))).all()])
+    await published.forget_object(session, status.ap_id)
+    await session.execute(sql_delete(Status).where(Status.id == status.id))
+    activity_id = urls.activity(author.username, new_id())
+    await publish(
+        session, activities.build_delete(author.ap_id, status.ap_id, activity_id, note.to, note.cc),
+        inbox_urls=fanout.inbox_urls(recipients), object_ap_id=status.ap_id,
+    )
+
+
+def _check(text: str, visibility: str, spoiler_text: str) -> None:
+    if not text.strip():
+        raise Invalid("status", "ERR_BLANK", "a post needs some text")
+    if len(text) > MAX_CHARACTERS:
+        raise Invalid("status", "ERR_TOO_LONG", f"a post has at most {MAX_CHARACTERS} characters")
+    if len(spoiler_text) > MAX_SPOILER:
+        raise Invalid("spoiler_text", "ERR_TOO_LONG", f"a content warning has at most {MAX_SPOILER} characters")
+    if visibility not in VISIBILITIES:
+        raise Invalid("visibility", "ERR_INVALID", f"visibility must be one of {', '.join(VISIBILITIES)}")
+
+
+def _domain_key(urls: LocalUrls, host: str | None) -> str:
+    """'' for our own accounts, whether written @alice or @alice@our.domain."""
+    return "" if host is None or host.lower() == urls.domain else host.lower()
+
+
+async def _resolve_mentions(session: AsyncSession, urls: LocalUrls, text: str) -> dict[tuple[str, str], MentionTarget]:
+    """Known actors for each @user or @user@host in the text; unknown ones stay plain text."""
+    found: dict[tuple[str, str], MentionTarget] = {}
+    for user, host in mention_candidates(text):
+        domain = _domain_key(urls, host)
+        query = select(Actor).where(Actor.username_key == user.lower(), Actor.domain == domain)
+        actor = (await session.scalars(query)).first()
+        if actor is not None:
+            found[(user.lower(), domain)] = MentionTarget(actor.ap_id, actor.username, actor.url or actor.ap_id)
+    return found
+
+
+async def _actor_ids(session: AsyncSession, ap_ids: list[str]) -> list[int]:
+    if not ap_ids:
+        return []
+    rows = (await session.execute(select(Actor.ap_id, Actor.id).where(Actor.ap_id.in_(ap_ids)))).all()
+    by_ap_id = {row.ap_id: row.id for row in rows}
+    return [by_ap_id[ap_id] for ap_id in ap_ids if ap_id in by_ap_id]
+
+
+async def _remote_inboxes(session: AsyncSession, actor_ids: list[int]) -> list[tuple[str, str | None]]:
+    if not actor_ids:
+        return []
+    rows = (await session.execute(
+        select(Actor.inbox_url, Actor.shared_inbox_url).where(Actor.id.in_(actor_ids), Actor.domain != "")
+    )).all()
+    return [(row.inbox_url, row.shared_inbox_url) for row in rows]
+
+
+async def _tag_ids(session: AsyncSession, names: list[str]) -> list[int]:
+    ids = []
+    for display_name in names:
+        name = display_name.lower()
+        tag_id = await session.scalar(select(Tag.id).where(Tag.name == name))
+        if tag_id is None:
+            tag = Tag(name=name, display_name=display_name)
+            session.add(tag)
+            await session.flush()
+            tag_id = tag.id
+        ids.append(tag_id)
+    return ids
