@@ -1,30 +1,44 @@
-"""create_app(settings): the Starlette application with the routes of every layer."""
+"""create_app(settings): the Starlette application with the routes of every layer, and its workers."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedserver import demo, ids
+from fedserver import __version__, demo, ids
+from fedserver.activitypub.fetch import Fetcher
+from fedserver.activitypub.ssrf import guarded_transport
 from fedserver.api import federation, wellknown
-from fedserver.document_cache import DocumentCache
 from fedserver.api.responses import error
 from fedserver.config import Settings
 from fedserver.db import create_engine, migrate, session_factory, utcnow
+from fedserver.document_cache import DocumentCache
+from fedserver.inbox import routes as inbox_routes
+from fedserver.inbox import worker as inbox_worker
+from fedserver.inbox.context import InboxDeps
 from fedserver.local import accounts
 from fedserver.local.urls import LocalUrls
+from fedserver.outbox import worker as delivery_worker
+from fedserver.outbox.worker import DeliveryDeps
 from fedserver.site import Site
 from webui import routes as webui_routes
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, *, seed_demo: bool = False) -> Starlette:
-    """The whole server for one city; the lifespan migrates the schema and makes the instance actor."""
+def create_app(settings: Settings, *, seed_demo: bool = False, http: httpx.AsyncClient | None = None,
+               run_workers: bool = True) -> Starlette:
+    """The whole server for one city; the lifespan migrates, makes the instance actor and starts workers.
+
+    `http` is the client for outgoing requests (tests route it between in-process cities); by
+    default it is an httpx client whose transport enforces the SSRF guard at connect time.
+    """
     ids.configure(settings.node_id)
     urls = LocalUrls(settings.base_url)
     engine = create_engine(settings.database_url)
@@ -37,21 +51,66 @@ def create_app(settings: Settings, *, seed_demo: bool = False) -> Starlette:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         await migrate(engine)
         async with site.sessions() as session, session.begin():
-            await accounts.ensure_instance_actor(session, urls, now=utcnow())
+            instance = await accounts.ensure_instance_actor(session, urls, now=utcnow())
+            key_id, private_pem = await accounts.signing_key(session, instance.ap_id)
         seeded = await demo.seed_if_empty(site.sessions, urls) if seed_demo else []
         for line in demo.login_lines(seeded, urls) if seeded else []:
             print(line, flush=True)
-        log.info("serving %s at %s", settings.city.name, urls.base_url)
-        yield
+        async with contextlib.AsyncExitStack() as stack:
+            client = http or await stack.enter_async_context(_outgoing_client(settings))
+            user_agent = f"fedserver/{__version__} (+{urls.base_url})"
+            fetcher = Fetcher(client, key_id=key_id, private_pem=private_pem, user_agent=user_agent,
+                              insecure_http=settings.use_http)
+            app.state.inbox = InboxDeps(sessions=site.sessions, urls=urls, fetcher=fetcher, clock=utcnow)
+            app.state.delivery = DeliveryDeps(sessions=site.sessions, http=client, user_agent=user_agent,
+                                              signing_key=_signing_keys(site))
+            if run_workers:
+                await stack.enter_async_context(_workers(app.state.inbox, app.state.delivery))
+            log.info("serving %s at %s", settings.city.name, urls.base_url)
+            yield
         await engine.dispose()
 
     app = Starlette(
-        routes=[*wellknown.ROUTES, *federation.ROUTES, *webui_routes.ROUTES],
+        routes=[*wellknown.ROUTES, *inbox_routes.ROUTES, *federation.ROUTES, *webui_routes.ROUTES],
         lifespan=lifespan,
         exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},
     )
     app.state.site = site
     return app
+
+
+def _outgoing_client(settings: Settings) -> httpx.AsyncClient:
+    """Outgoing HTTP: httpx, because the same client type routes in-process cities in tests;
+    bench/fanout.py measures its cost per delivery against the fan-out target."""
+    return httpx.AsyncClient(transport=guarded_transport(settings.allow_private_network),
+                             timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
+
+
+def _signing_keys(site: Site):  # type: ignore[no-untyped-def]
+    cache: dict[str, tuple[str, str]] = {}
+
+    async def signing_key(actor_ap_id: str) -> tuple[str, str]:
+        if actor_ap_id not in cache:
+            async with site.sessions() as session:
+                cache[actor_ap_id] = await accounts.signing_key(session, actor_ap_id)
+        return cache[actor_ap_id]
+
+    return signing_key
+
+
+@contextlib.asynccontextmanager
+async def _workers(inbox: InboxDeps, delivery: DeliveryDeps) -> AsyncIterator[None]:
+    """The in-process inbox and delivery workers, stopped cleanly on shutdown."""
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(inbox_worker.run_forever(inbox, stop), name="inbox-worker"),
+             asyncio.create_task(delivery_worker.run_forever(delivery, utcnow, stop), name="delivery-worker")]
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait(tasks, timeout=10)
+        for task in tasks:
+            task.cancel()
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

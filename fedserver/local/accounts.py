@@ -178,3 +178,14 @@ def _check_password(password: str) -> None:
             "password", "ERR_TOO_SHORT" if len(password) < passwords.MIN_LENGTH else "ERR_TOO_LONG",
             f"a password has {passwords.MIN_LENGTH} to {passwords.MAX_LENGTH} characters",
         )
+
+
+async def signing_key(session: AsyncSession, actor_ap_id: str) -> tuple[str, str]:
+    """(key id, private PEM) of one of our actors, for signing what it sends; raises NotFound."""
+    row = (await session.execute(
+        select(Actor.public_key_id, ActorKey.private_key_pem).join(ActorKey, ActorKey.actor_id == Actor.id)
+        .where(Actor.ap_id == actor_ap_id, Actor.domain == "")
+    )).first()
+    if row is None or row.public_key_id is None:
+        raise NotFound(f"{actor_ap_id} has no signing key here")
+    return row.public_key_id, row.private_key_pem

@@ -1,11 +1,159 @@
-"""Follows: who follows whom, and the collections and audiences that follow from it."""
+"""Follows: requesting, accepting, rejecting and ending them, here and across servers."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedserver.activitypub import vocab
+from fedserver.ids import new_id
+from fedserver.local import notifications
+from fedserver.local.errors import NotAllowed
 from fedserver.local.models.actors import Actor
-from fedserver.local.models.interactions import ACCEPTED, Follow
+from fedserver.local.models.interactions import ACCEPTED, PENDING, Block, Follow
+from fedserver.local.urls import LocalUrls
+from fedserver.outbox import activities
+from fedserver.outbox.publish import publish
+
+
+async def find(session: AsyncSession, follower_id: int, target_id: int) -> Follow | None:
+    """The follow between two actors, pending or accepted."""
+    query = select(Follow).where(Follow.follower_id == follower_id, Follow.target_id == target_id)
+    return (await session.scalars(query)).first()
+
+
+async def find_by_ap_id(session: AsyncSession, ap_id: str) -> Follow | None:
+    return (await session.scalars(select(Follow).where(Follow.ap_id == ap_id))).first()
+
+
+async def is_blocked_between(session: AsyncSession, first_id: int, second_id: int) -> bool:
+    """Whether either actor blocks the other; a block ends and forbids follows both ways."""
+    query = select(Block.id).where(((Block.actor_id == first_id) & (Block.target_id == second_id))
+                                   | ((Block.actor_id == second_id) & (Block.target_id == first_id)))
+    return await session.scalar(query) is not None
+
+
+async def request(session: AsyncSession, urls: LocalUrls, follower: Actor, target: Actor, *, now: datetime) -> Follow:
+    """A local actor follows someone: at once for open local accounts, else pending until accepted."""
+    if follower.id == target.id:
+        raise NotAllowed("you cannot follow yourself")
+    if await is_blocked_between(session, follower.id, target.id):
+        raise NotAllowed("a block stands between these accounts")
+    existing = await find(session, follower.id, target.id)
+    if existing is not None:
+        return existing
+    follow_id = new_id()
+    follow = Follow(id=follow_id, follower_id=follower.id, target_id=target.id, state=PENDING,
+                    ap_id=urls.activity(follower.username, follow_id), created_at=now)
+    session.add(follow)
+    await session.flush()
+    if target.domain == "":
+        await _arrive_locally(session, follow, follower, target, now)
+    else:
+        await publish(session, activities.build_follow(follow.ap_id or "", follower.ap_id, target.ap_id),
+                      inbox_urls=[target.inbox_url])
+    return follow
+
+
+async def _arrive_locally(session: AsyncSession, follow: Follow, follower: Actor, target: Actor, now: datetime) -> None:
+    if target.manually_approves_followers:
+        await notifications.notify(session, target, "follow_request", follower, now=now)
+    else:
+        follow.state = ACCEPTED
+        await notifications.notify(session, target, "follow", follower, now=now)
+
+
+async def receive(session: AsyncSession, urls: LocalUrls, follower: Actor, target: Actor, activity_ap_id: str,
+                  *, now: datetime) -> Follow | None:
+    """A remote Follow of a local actor: Accept at once, hold it for approval, or Reject after a block."""
+    if await is_blocked_between(session, follower.id, target.id):
+        await _respond(session, urls, vocab.REJECT, target, follower, activity_ap_id)
+        return None
+    follow = await find(session, follower.id, target.id)
+    if follow is None:
+        follow = Follow(follower_id=follower.id, target_id=target.id, state=PENDING, ap_id=activity_ap_id,
+                        created_at=now)
+        session.add(follow)
+        await session.flush()
+    else:
+        follow.ap_id = activity_ap_id  # a repeated Follow (the peer lost our Accept): answer it again
+    if follow.state == ACCEPTED or not target.manually_approves_followers:
+        newly = follow.state != ACCEPTED
+        follow.state = ACCEPTED
+        await _respond(session, urls, vocab.ACCEPT, target, follower, activity_ap_id)
+        if newly:
+            await notifications.notify(session, target, "follow", follower, now=now)
+    else:
+        await notifications.notify(session, target, "follow_request", follower, now=now)
+    return follow
+
+
+async def approve(session: AsyncSession, urls: LocalUrls, follow: Follow, *, now: datetime) -> None:
+    """A local actor accepts a pending follow request."""
+    target, follower = await _pair(session, follow)
+    follow.state = ACCEPTED
+    await notifications.withdraw(session, target.id, "follow_request", follower.id)
+    if follower.domain != "":
+        await _respond(session, urls, vocab.ACCEPT, target, follower, follow.ap_id or "")
+
+
+async def refuse(session: AsyncSession, urls: LocalUrls, follow: Follow, *, now: datetime) -> None:
+    """A local actor rejects a follow request (or removes a follower)."""
+    target, follower = await _pair(session, follow)
+    await session.execute(delete(Follow).where(Follow.id == follow.id))
+    await notifications.withdraw(session, target.id, "follow_request", follower.id)
+    if follower.domain != "":
+        await _respond(session, urls, vocab.REJECT, target, follower, follow.ap_id or "")
+
+
+async def end(session: AsyncSession, urls: LocalUrls, follower: Actor, target: Actor, *, now: datetime) -> None:
+    """A local actor unfollows; a remote target gets Undo{Follow}."""
+    follow = await find(session, follower.id, target.id)
+    if follow is None:
+        return
+    await session.execute(delete(Follow).where(Follow.id == follow.id))
+    await notifications.withdraw(session, target.id, "follow", follower.id)
+    if target.domain != "":
+        undone = activities.build_follow(follow.ap_id or "", follower.ap_id, target.ap_id)
+        await publish(session, activities.build_undo(urls.activity(follower.username, new_id()), follower.ap_id,
+                                                     undone), inbox_urls=[target.inbox_url])
+
+
+async def accepted_remotely(session: AsyncSession, follower: Actor, target: Actor) -> bool:
+    """The remote target accepted our follow; False when there was nothing pending."""
+    follow = await find(session, follower.id, target.id)
+    if follow is None:
+        return False
+    follow.state = ACCEPTED
+    return True
+
+
+async def forget(session: AsyncSession, follower: Actor, target: Actor) -> bool:
+    """A follow ended from the other side (Reject, or Undo{Follow} by a remote follower)."""
+    follow = await find(session, follower.id, target.id)
+    if follow is None:
+        return False
+    await session.execute(delete(Follow).where(Follow.id == follow.id))
+    await notifications.withdraw(session, target.id, "follow", follower.id)
+    await notifications.withdraw(session, target.id, "follow_request", follower.id)
+    return True
+
+
+async def _respond(session: AsyncSession, urls: LocalUrls, kind: str, target: Actor, follower: Actor,
+                   follow_ap_id: str) -> None:
+    follow: dict[str, Any] = {"id": follow_ap_id, "type": vocab.FOLLOW, "actor": follower.ap_id,
+                              "object": target.ap_id}
+    activity = activities.build_response(kind, urls.activity(target.username, new_id()), target.ap_id, follow)
+    await publish(session, activity, inbox_urls=[follower.inbox_url])
+
+
+async def _pair(session: AsyncSession, follow: Follow) -> tuple[Actor, Actor]:
+    target = await session.get(Actor, follow.target_id)
+    follower = await session.get(Actor, follow.follower_id)
+    assert target is not None and follower is not None
+    return target, follower
 
 
 async def count_followers(session: AsyncSession, actor_id: int) -> int:

@@ -13,7 +13,7 @@ from fedserver.local.errors import Invalid, NotFound
 from fedserver.activitypub.shapes import Note
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.interactions import Pin
-from fedserver.local.models.statuses import LISTED_VISIBILITIES, VISIBILITIES, Mention, Status, StatusTag, Tag
+from fedserver.local.models.statuses import LISTED_VISIBILITIES, VISIBILITIES, Mention, Status, StatusEdit, StatusTag, Tag
 from fedserver.local.text import MentionTarget, mention_candidates, render_plain
 from fedserver.local.urls import LocalUrls
 from fedserver.outbox import activities, fanout, published
@@ -64,12 +64,49 @@ async def create(
 async def _publish_create(session: AsyncSession, urls: LocalUrls, status: Status, author: Actor,
                           mentioned_ids: list[int]) -> None:
     note = await wire.note_shape(session, urls, status, author)
-    recipients = await follows.remote_inboxes_of_followers(session, author.id) if status.visibility != "direct" else []
-    recipients += await _remote_inboxes(session, mentioned_ids)
     await publish(
-        session, activities.build_create(note), inbox_urls=fanout.inbox_urls(recipients),
+        session, activities.build_create(note), inbox_urls=await audience_inboxes(session, status, author),
         is_listed=status.visibility in LISTED_VISIBILITIES, object_ap_id=status.ap_id,
     )
+
+
+async def audience_inboxes(session: AsyncSession, status: Status, author: Actor) -> list[str]:
+    """Where a local status goes: remote followers (unless direct), mentioned actors, the replied-to author."""
+    recipients = await follows.remote_inboxes_of_followers(session, author.id) if status.visibility != "direct" else []
+    mentioned = (await session.scalars(select(Mention.actor_id).where(Mention.status_id == status.id))).all()
+    recipients += await _remote_inboxes(session, list(mentioned))
+    if status.in_reply_to_id is not None and status.visibility != "direct":
+        parent_author = await session.scalar(select(Status.author_id).where(Status.id == status.in_reply_to_id))
+        recipients += await _remote_inboxes(session, [parent_author] if parent_author else [])
+    return fanout.inbox_urls(recipients)
+
+
+async def edit(session: AsyncSession, urls: LocalUrls, status: Status, author: Actor, text: str, *,
+               spoiler_text: str = "", is_sensitive: bool = False, now: datetime) -> Status:
+    """Edit a local status: the former version joins the history, everyone who got it gets an Update."""
+    _check(text, status.visibility, spoiler_text)
+    targets = await _resolve_mentions(session, urls, text)
+    rendered = render_plain(text, lambda user, host: targets.get((user.lower(), _domain_key(urls, host))), urls.tag)
+    session.add(StatusEdit(status_id=status.id, content_html=status.content_html, spoiler_text=status.spoiler_text,
+                           is_sensitive=status.is_sensitive, created_at=status.edited_at or status.published_at))
+    status.content_html, status.source_text = rendered.html, text
+    status.spoiler_text = spoiler_text.strip()
+    status.is_sensitive = is_sensitive or bool(status.spoiler_text)
+    status.edited_at = now
+    await session.execute(sql_delete(StatusTag).where(StatusTag.status_id == status.id))
+    for tag_id in await _tag_ids(session, rendered.tags):
+        session.add(StatusTag(status_id=status.id, tag_id=tag_id))
+    known = set((await session.scalars(select(Mention.actor_id).where(Mention.status_id == status.id))).all())
+    for actor_id in await _actor_ids(session, [target.actor_ap_id for target in rendered.mentions]):
+        if actor_id not in known:  # mentions are only ever added: who was told stays in the audience
+            session.add(Mention(status_id=status.id, actor_id=actor_id))
+    await session.flush()
+    note = await wire.note_shape(session, urls, status, author)
+    update = activities.build_update(note, urls.activity(author.username, new_id()), now)
+    await published.replace_object(session, status.ap_id, update["object"])
+    await publish(session, update, inbox_urls=await audience_inboxes(session, status, author),
+                  object_ap_id=status.ap_id)
+    return status
 
 
 async def find_local(session: AsyncSession, status_id: int) -> tuple[Status, Actor]:
@@ -104,16 +141,12 @@ async def count_local(session: AsyncSession) -> int:
 async def delete(session: AsyncSession, urls: LocalUrls, status: Status, author: Actor, *, now: datetime) -> None:
     """Remove a local status for good and send Delete to everyone who received it."""
     note = await wire.note_shape(session, urls, status, author)
-    recipients = await follows.remote_inboxes_of_followers(session, author.id)
-    recipients += await _remote_inboxes(session, [m for m in (await session.scalars(
-        select(Mention.actor_id).where(Mention.status_id == status.id))).all()])
+    inboxes = await audience_inboxes(session, status, author)
     await published.forget_object(session, status.ap_id)
     await session.execute(sql_delete(Status).where(Status.id == status.id))
     activity_id = urls.activity(author.username, new_id())
-    await publish(
-        session, activities.build_delete(author.ap_id, status.ap_id, activity_id, note.to, note.cc),
-        inbox_urls=fanout.inbox_urls(recipients), object_ap_id=status.ap_id,
-    )
+    await publish(session, activities.build_delete(author.ap_id, status.ap_id, activity_id, note.to, note.cc),
+                  inbox_urls=inboxes, object_ap_id=status.ap_id)
 
 
 def _check(text: str, visibility: str, spoiler_text: str) -> None:

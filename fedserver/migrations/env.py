@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import fedserver.local.models  # noqa: F401  (registers every local table)
+import fedserver.inbox.queue  # noqa: F401  (registers every table)
+import fedserver.local.models  # noqa: F401
 import fedserver.outbox.deliveries  # noqa: F401
 import fedserver.outbox.published  # noqa: F401
 from fedserver.db import Base

@@ -33,3 +33,47 @@ def build_delete(actor_ap_id: str, object_ap_id: str, activity_ap_id: str,
     return render_activity(Activity(
         ap_id=activity_ap_id, type=vocab.DELETE, actor=actor_ap_id, object=tombstone, to=to, cc=cc,
     ))
+
+
+def build_follow(activity_ap_id: str, follower: str, target: str) -> dict[str, Any]:
+    """Follow, addressed to the followed actor (Mastodon expects `object` to be the actor IRI)."""
+    return render_activity(Activity(ap_id=activity_ap_id, type=vocab.FOLLOW, actor=follower, object=target))
+
+
+def build_response(kind: str, activity_ap_id: str, actor: str, follow: dict[str, object]) -> dict[str, Any]:
+    """Accept or Reject of a Follow, embedding the Follow so the receiver needs no fetch."""
+    return render_activity(Activity(ap_id=activity_ap_id, type=kind, actor=actor, object=follow))
+
+
+def build_undo(activity_ap_id: str, actor: str, undone: dict[str, Any],
+               to: tuple[str, ...] = (), cc: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Undo of one of our earlier activities, embedded whole (its @context removed)."""
+    inner = {key: value for key, value in undone.items() if key != "@context"}
+    return render_activity(Activity(ap_id=activity_ap_id, type=vocab.UNDO, actor=actor, object=inner, to=to, cc=cc))
+
+
+def build_like(activity_ap_id: str, actor: str, object_ap_id: str) -> dict[str, Any]:
+    return render_activity(Activity(ap_id=activity_ap_id, type=vocab.LIKE, actor=actor, object=object_ap_id))
+
+
+def build_announce(activity_ap_id: str, actor: str, object_ap_id: str, to: tuple[str, ...],
+                   cc: tuple[str, ...], published: datetime) -> dict[str, Any]:
+    """Announce (a boost), addressed like Mastodon: to Public, cc the booster's followers and the author."""
+    return render_activity(Activity(ap_id=activity_ap_id, type=vocab.ANNOUNCE, actor=actor, object=object_ap_id,
+                                    to=to, cc=cc, published=published))
+
+
+def build_block(activity_ap_id: str, actor: str, target: str) -> dict[str, Any]:
+    return render_activity(Activity(ap_id=activity_ap_id, type=vocab.BLOCK, actor=actor, object=target))
+
+
+def build_actor_update(activity_ap_id: str, actor_document: dict[str, Any], to: tuple[str, ...]) -> dict[str, Any]:
+    """Update of a profile: the whole actor document, so peers refresh names, avatars and keys."""
+    return render_activity(Activity(ap_id=activity_ap_id, type=vocab.UPDATE, actor=str(actor_document["id"]),
+                                    object=actor_document, to=to))
+
+
+def build_actor_delete(actor_ap_id: str, activity_ap_id: str) -> dict[str, Any]:
+    """Delete of an account, as Mastodon sends it: the actor deletes itself, to Public."""
+    return render_activity(Activity(ap_id=activity_ap_id, type=vocab.DELETE, actor=actor_ap_id, object=actor_ap_id,
+                                    to=(vocab.PUBLIC,)))

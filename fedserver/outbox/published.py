@@ -85,6 +85,11 @@ async def forget_object(session: AsyncSession, object_ap_id: str) -> None:
     await session.execute(delete(PublishedActivity).where(PublishedActivity.object_ap_id == object_ap_id))
 
 
+async def forget_activity(session: AsyncSession, ap_id: str) -> None:
+    """Remove one activity from the outbox (an undone boost)."""
+    await session.execute(delete(PublishedActivity).where(PublishedActivity.ap_id == ap_id))
+
+
 async def forget_actor(session: AsyncSession, actor_ap_id: str) -> None:
     """Remove everything an actor published (account deletion)."""
     await session.execute(delete(PublishedActivity).where(PublishedActivity.actor_ap_id == actor_ap_id))

@@ -1,0 +1,42 @@
+"""HANDLERS: the one table of activity types we apply; anything else is stored and skipped."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fedserver.activitypub import extract, vocab
+from fedserver.inbox.context import Incoming
+from fedserver.inbox.handlers.accept import handle_accept
+from fedserver.inbox.handlers.announce import handle_announce
+from fedserver.inbox.handlers.block import handle_block
+from fedserver.inbox.handlers.create import handle_create
+from fedserver.inbox.handlers.delete import handle_delete
+from fedserver.inbox.handlers.follow import handle_follow
+from fedserver.inbox.handlers.like import handle_like
+from fedserver.inbox.handlers.reject import handle_reject
+from fedserver.inbox.handlers.undo import handle_undo
+from fedserver.inbox.handlers.update import handle_update
+
+Handler = Callable[[Incoming], Awaitable[None]]
+
+HANDLERS: dict[str, Handler] = {
+    vocab.FOLLOW: handle_follow,
+    vocab.ACCEPT: handle_accept,
+    vocab.REJECT: handle_reject,
+    vocab.UNDO: handle_undo,
+    vocab.CREATE: handle_create,
+    vocab.UPDATE: handle_update,
+    vocab.DELETE: handle_delete,
+    vocab.ANNOUNCE: handle_announce,
+    vocab.LIKE: handle_like,
+    vocab.BLOCK: handle_block,
+}
+
+
+async def dispatch(incoming: Incoming) -> None:
+    """Run the handler for the activity's type, or skip it with the reason."""
+    kind = extract.type_of(incoming.activity) or ""
+    handler = HANDLERS.get(kind)
+    if handler is None:
+        incoming.skip(f"{kind or 'an activity without type'} is not supported")
+        return
+    await handler(incoming)

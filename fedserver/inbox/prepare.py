@@ -1,0 +1,55 @@
+"""Before the transaction: fetch what a handler will need (objects from their origin, unknown authors)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fedserver.activitypub import extract, vocab
+from fedserver.activitypub.errors import MalformedObject, OriginMismatch
+from fedserver.inbox import remote
+from fedserver.inbox.context import InboxDeps
+from fedserver.local import actors, remote_statuses
+
+
+async def prepare(deps: InboxDeps, activity: dict[str, Any], *, now: datetime) -> dict[str, dict[str, Any]]:
+    """Documents by IRI that the handler may read; network I/O happens here, never inside a transaction."""
+    kind = extract.type_of(activity)
+    if kind in (vocab.CREATE, vocab.UPDATE):
+        return await _authored_object(deps, activity, now=now)
+    if kind == vocab.ANNOUNCE:
+        return await _announced_object(deps, activity, now=now)
+    return {}
+
+
+async def _authored_object(deps: InboxDeps, activity: dict[str, Any], *, now: datetime) -> dict[str, dict[str, Any]]:
+    """Create/Update: the object must come from the actor's own origin; elsewhere it is re-fetched from its id."""
+    embedded = activity.get("object")
+    object_id = extract.id_of(embedded)
+    if object_id is None:
+        raise MalformedObject("object")
+    actor_ap_id = extract.id_of(activity.get("actor")) or ""
+    if isinstance(embedded, dict) and actors.origin_of(object_id) == actors.origin_of(actor_ap_id):
+        document = embedded
+    elif actors.origin_of(object_id) != actors.origin_of(actor_ap_id):
+        raise OriginMismatch(f"{actor_ap_id} cannot create or update {object_id} of another server")
+    else:
+        document = await deps.fetcher.fetch_object(object_id)
+    return {object_id: document}
+
+
+async def _announced_object(deps: InboxDeps, activity: dict[str, Any], *, now: datetime) -> dict[str, dict[str, Any]]:
+    """Announce: a post we do not have yet is fetched from its own server (never trusted embedded)."""
+    object_id = extract.id_of(activity.get("object"))
+    if object_id is None:
+        raise MalformedObject("object")
+    async with deps.sessions() as session:
+        if await remote_statuses.find(session, object_id) is not None:
+            return {}
+    document = await deps.fetcher.fetch_object(object_id)
+    author = extract.id_of(extract.first(document.get("attributedTo")))
+    if author is None:
+        raise MalformedObject("attributedTo")
+    if actors.origin_of(author) != actors.origin_of(object_id):
+        raise OriginMismatch(f"{object_id} claims an author on another server")
+    await remote.ensure_actor(deps, author, now=now)
+    return {object_id: document}

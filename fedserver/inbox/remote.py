@@ -1,0 +1,52 @@
+"""Remote actors and objects we were told about: fetched (signed, outside transactions) and stored."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from fedserver.activitypub import extract, signatures, vocab
+from fedserver.activitypub.convert.actor import parse_actor
+from fedserver.activitypub.errors import MalformedObject, OriginMismatch
+from fedserver.inbox.context import InboxDeps
+from fedserver.local import actors
+from fedserver.local.models.actors import Actor
+
+log = logging.getLogger(__name__)
+
+
+async def actor_for_key(deps: InboxDeps, key_id: str, *, now: datetime, refresh: bool = False) -> Actor:
+    """The actor owning a signing key: from our table, or fetched from its server and stored."""
+    if not refresh:
+        async with deps.sessions() as session:
+            known = await actors.find_by_key_id(session, key_id)
+        if known is not None:
+            return known
+    document = await deps.fetcher.fetch_object(signatures.key_owner_hint(key_id))
+    if extract.type_of(document) not in vocab.ACTOR_TYPES:
+        # GoToSocial-style key documents name their owner; the owner's document carries the key.
+        owner = extract.id_of(document.get("owner"))
+        if owner is None:
+            raise MalformedObject("owner", f"{key_id} is neither an actor nor a key with an owner")
+        document = await deps.fetcher.fetch_object(owner)
+    actor = await store_actor_document(deps, document, now=now)
+    if actor.public_key_id != key_id:
+        raise OriginMismatch(f"{actor.ap_id} does not own the key {key_id}")
+    return actor
+
+
+async def ensure_actor(deps: InboxDeps, ap_id: str, *, now: datetime) -> Actor:
+    """A remote actor we may not know yet (the author of a boosted post, say)."""
+    async with deps.sessions() as session:
+        known = await actors.find_by_ap_id(session, ap_id)
+    if known is not None:
+        return known
+    return await store_actor_document(deps, await deps.fetcher.fetch_object(ap_id), now=now)
+
+
+async def store_actor_document(deps: InboxDeps, document: dict[str, Any], *, now: datetime) -> Actor:
+    """Parse an actor document and insert or refresh its row, in a transaction of its own."""
+    shape = parse_actor(document)
+    async with deps.sessions() as session, session.begin():
+        return await actors.store_remote(session, shape, now=now)
+
