@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedserver import __version__, demo, ids
+from fedserver import __version__, demo, housekeeping, ids
 from fedserver.activitypub.fetch import Fetcher
 from fedserver.activitypub.ssrf import guarded_transport
 from fedserver.api import federation, wellknown
@@ -65,7 +65,7 @@ def create_app(settings: Settings, *, seed_demo: bool = False, http: httpx.Async
             app.state.delivery = DeliveryDeps(sessions=site.sessions, http=client, user_agent=user_agent,
                                               signing_key=_signing_keys(site))
             if run_workers:
-                await stack.enter_async_context(_workers(app.state.inbox, app.state.delivery))
+                await stack.enter_async_context(_workers(site, app.state.inbox, app.state.delivery))
             log.info("serving %s at %s", settings.city.name, urls.base_url)
             yield
         await engine.dispose()
@@ -99,11 +99,12 @@ def _signing_keys(site: Site):  # type: ignore[no-untyped-def]
 
 
 @contextlib.asynccontextmanager
-async def _workers(inbox: InboxDeps, delivery: DeliveryDeps) -> AsyncIterator[None]:
-    """The in-process inbox and delivery workers, stopped cleanly on shutdown."""
+async def _workers(site: Site, inbox: InboxDeps, delivery: DeliveryDeps) -> AsyncIterator[None]:
+    """The in-process inbox, delivery and housekeeping workers, stopped cleanly on shutdown."""
     stop = asyncio.Event()
     tasks = [asyncio.create_task(inbox_worker.run_forever(inbox, stop), name="inbox-worker"),
-             asyncio.create_task(delivery_worker.run_forever(delivery, utcnow, stop), name="delivery-worker")]
+             asyncio.create_task(delivery_worker.run_forever(delivery, utcnow, stop), name="delivery-worker"),
+             asyncio.create_task(housekeeping.run_forever(site.sessions, utcnow, stop), name="housekeeping")]
     try:
         yield
     finally:

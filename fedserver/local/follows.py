@@ -189,3 +189,12 @@ async def remote_inboxes_of_followers(session: AsyncSession, actor_id: int) -> l
     query = (select(Actor.inbox_url, Actor.shared_inbox_url).join(Follow, Follow.follower_id == Actor.id)
              .where(Follow.target_id == actor_id, Follow.state == ACCEPTED, Actor.domain != ""))
     return [(row.inbox_url, row.shared_inbox_url) for row in (await session.execute(query)).all()]
+
+
+async def drop_gone_followers(session: AsyncSession, inbox_urls: list[str]) -> int:
+    """Remote followers whose personal inbox answered 410 Gone no longer exist: forget their follows."""
+    if not inbox_urls:
+        return 0
+    gone = select(Actor.id).where(Actor.domain != "", Actor.inbox_url.in_(inbox_urls))
+    result = await session.execute(delete(Follow).where(Follow.follower_id.in_(gone)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
