@@ -44,6 +44,8 @@ def _document(html_target: Callable[[Request, Site], str] | None) -> Callable[[H
                     return RedirectResponse(html_target(request, site), status_code=302, headers={"Vary": "Accept"})
             except NotFound as exc:
                 return error(404, str(exc))
+            except _Moved as moved:
+                return RedirectResponse(moved.url, status_code=301, headers={"Vary": "Accept"})
             except BadCursor as exc:
                 return error(400, str(exc))
             if html_target is None:
@@ -90,9 +92,23 @@ def _path_id(request: Request, name: str) -> int:
         raise NotFound("there is no such post here") from None
 
 
+class _Moved(Exception):
+    """The document lives at another URL (the username spelt as registered)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
 async def _local_actor(session: AsyncSession, request: Request) -> Actor:
-    account = await accounts.find_by_username(session, request.path_params["username"])
-    return account.actor
+    """The local actor the path names; another spelling of the name is redirected, so that a
+    document's id is always the URL it was fetched from."""
+    asked = request.path_params["username"]
+    actor = (await accounts.find_by_username(session, asked)).actor
+    if asked != actor.username:
+        path = request.url.path.replace(f"/users/{asked}", f"/users/{actor.username}", 1)
+        raise _Moved(path + (f"?{request.url.query}" if request.url.query else ""))  # relative: proxy-safe
+    return actor
 
 
 @_document(_profile_page)

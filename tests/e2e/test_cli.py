@@ -24,7 +24,7 @@ def test_account_create_and_status_post_show_up_in_the_served_outbox(tmp_path: P
         posted = run_cli(["status", "post", "alice", "Hallo #Moers", "--visibility", "unlisted"], env)
         assert posted.returncode == 0, posted.stderr
         headers = {"Accept": "application/activity+json"}
-        actor = httpx.get(f"{server.base_url}/users/alice", headers=headers).json()
+        actor = httpx.get(f"{server.base_url}/users/alice", headers=headers, follow_redirects=True).json()
         assert actor["type"] == "Organization" and actor["id"] == f"{server.base_url}/users/Alice"
         page = httpx.get(f"{actor['outbox']}?page=true", headers=headers).json()
         assert [item["object"]["content"] for item in page["orderedItems"]] == [

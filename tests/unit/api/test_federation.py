@@ -247,3 +247,12 @@ async def test_cached_documents_follow_every_committed_write(moers: City) -> Non
     assert (await moers.client.get(first.ap_id, headers=AP)).status_code == 404
     latest = (await moers.client.get("/users/alice/outbox?page=true", headers=AP)).json()
     assert [item["object"]["id"] for item in latest["orderedItems"]] == [second.ap_id]
+
+
+async def test_other_spelling_of_a_username_redirects_to_the_canonical_id(moers: City) -> None:
+    await moers.create_account("Alice")
+    response = await moers.client.get("/users/alice/outbox?page=true", headers=AP)
+    assert response.status_code == 301
+    assert response.headers["location"] == "/users/Alice/outbox?page=true"
+    actor = await moers.client.get("/users/ALICE", headers=AP, follow_redirects=True)
+    assert actor.json()["id"] == str(actor.url) == "https://moers.test/users/Alice"
