@@ -190,3 +190,25 @@ async def test_block_ends_follows_and_refuses_new_ones(tmp_path: Path) -> None:
         await moers.post("alice", "Nicht für Bob")
         await fed.drain()
         assert "Nicht für Bob" not in " ".join(await stored_texts(solingen))
+
+
+async def test_like_undo_like_are_three_activities_and_end_liked(tmp_path: Path) -> None:
+    from fedserver.inbox.queue import InboxItem
+
+    async with federation(tmp_path, "moers.test", "solingen.test") as fed:
+        moers, solingen = await _pair(fed)
+        original = await moers.post("alice", "Gefällt mir?")
+        await fed.drain()
+        copy = await _find(solingen, original.ap_id)
+        for action in (likes.like, likes.unlike, likes.like):
+            async with solingen.site.sessions() as session, session.begin():
+                bob = await session.merge(await local_actor(solingen, "bob"))
+                await action(session, solingen.site.urls, bob, await session.merge(copy), now=utcnow())
+            await fed.drain()
+        async with moers.site.sessions() as session:
+            received = (await session.execute(select(InboxItem.activity_type, InboxItem.activity_ap_id)
+                                              .where(InboxItem.activity_type.in_(["Like", "Undo"]))
+                                              .order_by(InboxItem.id))).all()
+            assert await session.scalar(select(func.count(Like.id))) == 1
+        assert [kind for kind, _ in received] == ["Like", "Undo", "Like"]
+        assert len({ap_id for _, ap_id in received}) == 3
