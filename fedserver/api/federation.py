@@ -147,23 +147,24 @@ async def outbox(request: Request, session: AsyncSession, site: Site) -> Respons
 @_document(_profile_page)
 async def followers(request: Request, session: AsyncSession, site: Site) -> Response:
     actor = await _local_actor(session, request)
-    return await _follow_collection(request, session, actor, actor.followers_url or "",
+    return await _numbered_collection(request, session, actor.id, actor.followers_url or "",
                                     await follows.count_followers(session, actor.id), follows.followers_page)
 
 
 @_document(_profile_page)
 async def following(request: Request, session: AsyncSession, site: Site) -> Response:
     actor = await _local_actor(session, request)
-    return await _follow_collection(request, session, actor, actor.following_url or "",
+    return await _numbered_collection(request, session, actor.id, actor.following_url or "",
                                     await follows.count_following(session, actor.id), follows.following_page)
 
 
-async def _follow_collection(request: Request, session: AsyncSession, actor: Actor, base: str, total: int,
-                             load: Callable[..., Awaitable[list[str]]]) -> Response:
+async def _numbered_collection(request: Request, session: AsyncSession, owner_id: int, base: str, total: int,
+                               load: Callable[..., Awaitable[list[str]]]) -> Response:
+    """A collection of IRIs paged by number (followers, following, replies)."""
     number = page_number(request)
     if number is None:
         return activity_json(render_collection(Collection(ap_id=base, total_items=total, first=f"{base}?page=1")))
-    items = await load(session, actor.id, offset=(number - 1) * FOLLOWS_PAGE_SIZE, limit=FOLLOWS_PAGE_SIZE + 1)
+    items = await load(session, owner_id, offset=(number - 1) * FOLLOWS_PAGE_SIZE, limit=FOLLOWS_PAGE_SIZE + 1)
     has_next = len(items) > FOLLOWS_PAGE_SIZE
     return activity_json(render_collection_page(CollectionPage(
         ap_id=f"{base}?page={number}", part_of=base, items=tuple(items[:FOLLOWS_PAGE_SIZE]),
@@ -199,6 +200,15 @@ async def status_activity(request: Request, session: AsyncSession, site: Site) -
     return activity_json(row.document())
 
 
+@_document(_status_page)
+async def replies(request: Request, session: AsyncSession, site: Site) -> Response:
+    """Public and unlisted replies to a listed post (the Note's `replies` link)."""
+    status, _author = await _listed_status(request, session)
+    return await _numbered_collection(request, session, status.id, f"{status.ap_id}/replies",
+                                      await statuses.count_listed_replies(session, status.id),
+                                      statuses.listed_replies)
+
+
 @_document(None)
 async def activity_document(request: Request, session: AsyncSession, site: Site) -> Response:
     """Any other activity we sent, when it is listed (public or unlisted)."""
@@ -230,5 +240,6 @@ ROUTES = [
     Route("/users/{username}/collections/featured", featured),
     Route("/users/{username}/statuses/{status_id}", status_document),
     Route("/users/{username}/statuses/{status_id}/activity", status_activity),
+    Route("/users/{username}/statuses/{status_id}/replies", replies),
     Route("/users/{username}/activities/{activity_id}", activity_document),
 ]

@@ -127,6 +127,21 @@ async def pinned_notes(session: AsyncSession, urls: LocalUrls, actor: Actor) -> 
     return [await wire.note_shape(session, urls, status, actor) for status in (await session.scalars(query)).all()]
 
 
+async def count_listed_replies(session: AsyncSession, status_id: int) -> int:
+    """How many public and unlisted replies to a status we hold."""
+    query = select(func.count(Status.id)).where(Status.in_reply_to_id == status_id,
+                                                Status.visibility.in_(LISTED_VISIBILITIES))
+    return int(await session.scalar(query) or 0)
+
+
+async def listed_replies(session: AsyncSession, status_id: int, *, offset: int, limit: int) -> list[str]:
+    """IRIs of public and unlisted replies to a status, oldest first (the order a thread reads)."""
+    query = (select(Status.ap_id).where(Status.in_reply_to_id == status_id,
+                                        Status.visibility.in_(LISTED_VISIBILITIES))
+             .order_by(Status.id).offset(offset).limit(limit))
+    return list((await session.scalars(query)).all())
+
+
 def is_listed(status: Status) -> bool:
     """Whether anyone, signed in or not, may see the status (public and unlisted posts)."""
     return status.visibility in LISTED_VISIBILITIES

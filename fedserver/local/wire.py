@@ -28,7 +28,7 @@ async def actor_shape(session: AsyncSession, actor: Actor) -> ActorShape:
         ap_id=actor.ap_id, type=actor.kind, preferred_username=actor.username, inbox=actor.inbox_url,
         outbox=actor.outbox_url, followers=actor.followers_url, following=actor.following_url,
         featured=actor.featured_url, shared_inbox=actor.shared_inbox_url, name=actor.display_name or None,
-        summary_html=actor.summary_html or None, url=actor.url,
+        summary_html=actor.summary_html, url=actor.url,  # Mastodon sends "" rather than nothing
         icon=Image(url=actor.icon_url) if actor.icon_url else None,
         image=Image(url=actor.image_url) if actor.image_url else None,
         public_key=PublicKey(id=actor.public_key_id or f"{actor.ap_id}#main-key", owner=actor.ap_id,
