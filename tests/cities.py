@@ -57,7 +57,11 @@ async def start_city(data_dir: Path, domain: str = "moers.test", database_url: s
     settings = load_settings({"domain": domain, "data_dir": str(data_dir), "database_url": database_url,
                               **overrides}, environ={})
     app = create_app(settings)
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as client:
-            yield City(app=app, settings=settings, client=client)
+    try:
+        async with LifespanManager(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as client:
+                yield City(app=app, settings=settings, client=client)
+    finally:
+        # LifespanManager skips the app's shutdown when the test body raised: close the pool anyway.
+        await app.state.site.engine.dispose()

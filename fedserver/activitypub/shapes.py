@@ -90,6 +90,23 @@ class Place:
 
 
 @dataclass(frozen=True)
+class PollOption:
+    title: str
+    votes: int = 0
+
+
+@dataclass(frozen=True)
+class Poll:
+    """The choices of a Question (oneOf: single choice, anyOf: several)."""
+
+    options: tuple[PollOption, ...]
+    multiple: bool = False
+    end_time: datetime | None = None
+    closed: datetime | None = None
+    voters_count: int | None = None
+
+
+@dataclass(frozen=True)
 class Note:
     """A Note, Article, Page, Question or Event body as a post (type says which)."""
 
@@ -113,6 +130,7 @@ class Note:
     mentions: tuple[Mention, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     replies: str | None = None  # the replies collection IRI
+    poll: Poll | None = None  # for a Question
 
 
 @dataclass(frozen=True)

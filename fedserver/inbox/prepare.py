@@ -6,6 +6,7 @@ from typing import Any
 
 from fedserver.activitypub import extract, vocab
 from fedserver.activitypub.errors import MalformedObject, OriginMismatch
+from fedserver.activitypub.fetch import Gone
 from fedserver.inbox import remote
 from fedserver.inbox.context import InboxDeps
 from fedserver.local import actors, remote_statuses
@@ -38,18 +39,50 @@ async def _authored_object(deps: InboxDeps, activity: dict[str, Any], *, now: da
 
 
 async def _announced_object(deps: InboxDeps, activity: dict[str, Any], *, now: datetime) -> dict[str, dict[str, Any]]:
-    """Announce: a post we do not have yet is fetched from its own server (never trusted embedded)."""
-    object_id = extract.id_of(activity.get("object"))
+    """Announce: a post we do not have yet is fetched from its own server (never trusted embedded);
+    an announced activity (a group relaying a member's post, FEP-1b12) is prepared as that activity."""
+    embedded = activity.get("object")
+    if isinstance(embedded, dict) and extract.type_of(embedded) in RELAYABLE:
+        return await _relayed(deps, embedded, now=now)
+    object_id = extract.id_of(embedded)
     if object_id is None:
         raise MalformedObject("object")
     async with deps.sessions() as session:
         if await remote_statuses.find(session, object_id) is not None:
             return {}
     document = await deps.fetcher.fetch_object(object_id)
+    if extract.type_of(document) in RELAYABLE:
+        return await _relayed(deps, document, now=now)
+    await _ensure_author(deps, document, object_id, now=now)
+    return {object_id: document}
+
+
+RELAYABLE = frozenset({vocab.CREATE, vocab.UPDATE, vocab.DELETE})
+GONE: dict[str, Any] = {"type": vocab.TOMBSTONE}  # marks an object its origin says no longer exists
+
+
+async def _relayed(deps: InboxDeps, inner: dict[str, Any], *, now: datetime) -> dict[str, dict[str, Any]]:
+    """The relayed activity keyed by its id, plus its object fetched from the object's own origin."""
+    inner_id, inner_actor = extract.id_of(inner.get("id")), extract.id_of(inner.get("actor"))
+    object_id = extract.id_of(inner.get("object"))
+    if not inner_id or not inner_actor or not object_id:
+        raise MalformedObject("object", "the announced activity lacks id, actor or object")
+    if actors.origin_of(object_id) != actors.origin_of(inner_actor):
+        raise OriginMismatch(f"{inner_actor} cannot act on {object_id} of another server")
+    await remote.ensure_actor(deps, inner_actor, now=now)
+    try:
+        document = await deps.fetcher.fetch_object(object_id)
+    except Gone:
+        document = GONE
+    if extract.type_of(inner) != vocab.DELETE and document is GONE:
+        raise MalformedObject("object", f"{object_id} is gone")
+    return {inner_id: inner, object_id: document}
+
+
+async def _ensure_author(deps: InboxDeps, document: dict[str, Any], object_id: str, *, now: datetime) -> None:
     author = extract.id_of(extract.first(document.get("attributedTo")))
     if author is None:
         raise MalformedObject("attributedTo")
     if actors.origin_of(author) != actors.origin_of(object_id):
         raise OriginMismatch(f"{object_id} claims an author on another server")
     await remote.ensure_actor(deps, author, now=now)
-    return {object_id: document}

@@ -22,17 +22,24 @@ async def actor_for_key(deps: InboxDeps, key_id: str, *, now: datetime, refresh:
             known = await actors.find_by_key_id(session, key_id)
         if known is not None:
             return known
-    document = await deps.fetcher.fetch_object(signatures.key_owner_hint(key_id))
-    if extract.type_of(document) not in vocab.ACTOR_TYPES:
-        # GoToSocial-style key documents name their owner; the owner's document carries the key.
-        owner = extract.id_of(document.get("owner"))
+    hint = signatures.key_owner_hint(key_id)
+    document = await deps.fetcher.fetch_object(hint)
+    if extract.type_of(document) not in vocab.ACTOR_TYPES or extract.id_of(document.get("id")) != hint:
+        # GoToSocial's <actor>/main-key answers a stub that names its owner (GoToSocial docs,
+        # http_signatures.md "Quirks"): the owner's own document carries the key.
+        key = extract.first(document.get("publicKey"))
+        owner = extract.id_of(document.get("owner")) or (
+            extract.id_of(key.get("owner")) if isinstance(key, dict) else None)
         if owner is None:
             raise MalformedObject("owner", f"{key_id} is neither an actor nor a key with an owner")
         document = await deps.fetcher.fetch_object(owner)
-    actor = await store_actor_document(deps, document, now=now)
-    if actor.public_key_id != key_id:
-        raise OriginMismatch(f"{actor.ap_id} does not own the key {key_id}")
-    return actor
+    # Check before storing: a document that claims another server's key id must leave no row behind.
+    shape = parse_actor(document)
+    if shape.public_key is None or shape.public_key.id != key_id:
+        raise OriginMismatch(f"{shape.ap_id} does not own the key {key_id}")
+    if actors.origin_of(key_id) != actors.origin_of(shape.ap_id):
+        raise OriginMismatch(f"{shape.ap_id} claims the key {key_id} of another server")
+    return await store_actor_document(deps, document, now=now)
 
 
 async def ensure_actor(deps: InboxDeps, ap_id: str, *, now: datetime) -> Actor:

@@ -10,6 +10,7 @@ from typing import Any
 
 from fedserver.activitypub import extract, signatures, signatures_rfc9421
 from fedserver.activitypub.errors import MalformedObject, OriginMismatch, PeerUnavailable
+from fedserver.activitypub.errors import NotAllowed as FetchNotAllowed
 from fedserver.activitypub.fetch import Gone
 from fedserver.inbox import remote
 from fedserver.inbox.context import InboxDeps
@@ -58,9 +59,11 @@ def parse_body(body: bytes) -> dict[str, Any]:
         raise Refused(400, "the body is not JSON") from None
     if not isinstance(document, dict):
         raise Refused(400, "the body is not a JSON object")
-    for key in ("id", "type", "actor"):
-        if not extract.id_of(document.get(key)) and not isinstance(document.get(key), str):
+    for key in ("id", "actor"):
+        if not extract.id_of(document.get(key)):
             raise Refused(400, f"the activity has no {key}")
+    if not extract.type_of(document):
+        raise Refused(400, "the activity has no type")
     return document
 
 
@@ -113,7 +116,8 @@ async def _verified_signer(deps: InboxDeps, key_id: str, path: str, headers: Map
         _check(signer, deps, path, headers, body, now)
         return signer
     except signatures.SignatureError as first_failure:
-        if signer.fetched_at is not None and now - signer.fetched_at < KEY_REFETCH_INTERVAL:
+        # Our own keys never rotate behind our back; a remote one is refetched at most every ten minutes.
+        if signer.domain == "" or (signer.fetched_at is not None and now - signer.fetched_at < KEY_REFETCH_INTERVAL):
             raise Refused(401, f"signature check failed: {first_failure.reason}") from None
     signer = await _signer(deps, key_id, now, refresh=True)  # the key may have rotated
     try:
@@ -136,5 +140,5 @@ async def _signer(deps: InboxDeps, key_id: str, now: datetime, *, refresh: bool)
         return await remote.actor_for_key(deps, key_id, now=now, refresh=refresh)
     except Gone as exc:
         raise _KeyGone(401, f"the signing key {key_id} is gone: {exc}") from None
-    except (PeerUnavailable, MalformedObject, OriginMismatch, NotAllowed) as exc:
+    except (PeerUnavailable, MalformedObject, OriginMismatch, NotAllowed, FetchNotAllowed) as exc:
         raise Refused(401, f"the signing key {key_id} could not be verified: {exc}") from None

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedserver.activitypub import addressing
 from fedserver.activitypub.shapes import Note
 from fedserver.ids import id_at, new_id
-from fedserver.local import html, notifications
+from fedserver.local import html, notifications, polls
 from fedserver.local.errors import NotAllowed
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.media import MediaAttachment
@@ -40,12 +40,16 @@ async def store(session: AsyncSession, note: Note, author: Actor, *, now: dateti
         title=note.name[:512] if note.name else None,
         content_html=html.clean(note.content_html), spoiler_text=(note.summary or "")[:1024],
         is_sensitive=note.sensitive, language=note.language, in_reply_to_id=parent.id if parent else None,
-        in_reply_to_ap_id=note.in_reply_to, published_at=note.published, edited_at=note.updated, created_at=now,
+        in_reply_to_ap_id=note.in_reply_to, published_at=note.published, created_at=now,
+        # GoToSocial sends updated == published on new posts: only a later time is an edit.
+        edited_at=note.updated if note.updated and note.updated > note.published else None,
     )
     status.thread_ap_id = (parent.thread_ap_id if parent else None) or note.conversation or note.in_reply_to or note.ap_id
     session.add(status)
     await session.flush()
     await _attach(session, status, note, author)
+    if note.poll is not None:
+        await polls.store_remote(session, status.id, note.poll)
     await _notify_mentions(session, status, author, now)
     return status
 
@@ -57,18 +61,25 @@ async def update(session: AsyncSession, note: Note, author: Actor, *, now: datet
         return None
     if status.author_id != author.id:
         raise NotAllowed(f"{author.ap_id} may not edit {note.ap_id}")
-    session.add(StatusEdit(status_id=status.id, content_html=status.content_html, spoiler_text=status.spoiler_text,
-                           is_sensitive=status.is_sensitive, created_at=status.edited_at or status.published_at))
-    status.content_html = html.clean(note.content_html)
+    content_html = html.clean(note.content_html)
+    changed = (content_html, note.summary or "", note.sensitive, note.name) != (
+        status.content_html, status.spoiler_text, status.is_sensitive, status.title)
+    if changed:  # a closing poll sends Update with the same text: that is no edit (Mastodon does the same)
+        session.add(StatusEdit(status_id=status.id, content_html=status.content_html,
+                               spoiler_text=status.spoiler_text, is_sensitive=status.is_sensitive,
+                               created_at=status.edited_at or status.published_at))
+        status.edited_at = note.updated or now
+    status.content_html = content_html
     status.spoiler_text = (note.summary or "")[:1024]
     status.is_sensitive = note.sensitive
     status.title = note.name[:512] if note.name else None
-    status.edited_at = note.updated or now
     for table in (Mention, StatusTag):
         await session.execute(delete(table).where(table.status_id == status.id))
     await session.execute(delete(MediaAttachment).where(MediaAttachment.status_id == status.id))
     await session.flush()
     await _attach(session, status, note, author)
+    if note.poll is not None:  # closing a poll, or new counts
+        await polls.store_remote(session, status.id, note.poll)
     return status
 
 

@@ -83,6 +83,8 @@ async def federation(tmp_path: Path, *hosts: str) -> AsyncIterator[Federation]:
         for host in hosts:
             settings = load_settings({"domain": host, "data_dir": str(tmp_path / host)}, environ={})
             app = create_app(settings, http=http, run_workers=False)
+            # LifespanManager skips the app's shutdown when the test body raised: close the pool anyway.
+            stack.push_async_callback(app.state.site.engine.dispose)
             await stack.enter_async_context(LifespanManager(app))
             router.add(host, app)
             client = await stack.enter_async_context(

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fedserver.activitypub import dates, extract, vocab
+from fedserver.activitypub.convert.question import parse_poll, render_poll
 from fedserver.activitypub.errors import MalformedObject
 from fedserver.activitypub.shapes import Attachment, Hashtag, Mention, Note
 
@@ -43,6 +44,8 @@ def render_note(note: Note, *, context: bool = True) -> dict[str, Any]:
         + [_render_tag(vocab.HASHTAG, t.href, t.name) for t in note.tags],
         "replies": note.replies,
     }
+    if note.poll is not None:
+        doc |= render_poll(note.poll)
     return {key: value for key, value in doc.items() if value is not None}
 
 
@@ -71,6 +74,7 @@ def parse_note(doc: Mapping[str, Any]) -> Note:
         updated=dates.parse(doc, "updated"),
         tags=tags, mentions=mentions, attachments=_parse_attachments(doc.get("attachment")),
         replies=extract.id_of(doc.get("replies")),
+        poll=parse_poll(doc) if post_type == vocab.QUESTION else None,
     )
 
 

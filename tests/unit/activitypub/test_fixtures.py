@@ -1,7 +1,8 @@
 """Every real-world actor and post in tests/fixtures/ parses (DESIGN.md, Tests).
 
-Files are picked by name: actor*/group* are actors, note*/page*/event* are posts; other
-fixtures (activities, keys) belong to other tests.
+Files are picked by name: actor*/group* are actors, note*/page*/event* are posts, and
+create*/update*/delete*/follow*/accept*/undo*/like*/announce*/block*/emojireact* are activities
+(tests/federation/test_real_world_payloads.py delivers those); keys belong to other tests.
 """
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from fedserver.activitypub import jsonld
+from fedserver.activitypub import extract, jsonld, vocab
+from fedserver.activitypub.convert.activity import parse_activity
 from fedserver.activitypub.convert.actor import parse_actor
 from fedserver.activitypub.convert.note import parse_note
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 ACTOR_KINDS = ("actor", "group")
 POST_KINDS = ("note", "page", "event")
+ACTIVITY_KINDS = ("create", "update", "delete", "follow", "accept", "undo", "like", "announce", "block",
+                  "emojireact")
 
 
 def _kind(path: Path) -> str:
@@ -47,7 +51,30 @@ def test_post_fixture_parses(path: Path) -> None:
     assert post.published.tzinfo is not None and (post.to or post.cc)
 
 
+@pytest.mark.parametrize("path", _files(ACTIVITY_KINDS), ids=_id)
+def test_activity_fixture_parses(path: Path) -> None:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    activity = parse_activity(jsonld.normalise(doc) if jsonld.needs_normalising(doc) else doc)
+    # Extension types (litepub:EmojiReact) may come back as a compact or full IRI after normalising.
+    assert activity.ap_id == doc["id"] and activity.type.endswith(doc["type"])
+    assert activity.actor == extract.id_of(doc["actor"])
+    _parses_embedded(activity.object)
+
+
+def _parses_embedded(embedded: object) -> None:
+    """An embedded post, actor or activity parses too (Announce{Create{Page}} nests two levels)."""
+    if not isinstance(embedded, dict):
+        return
+    kind = extract.type_of(embedded)
+    if kind in vocab.POST_TYPES:
+        assert parse_note(embedded).ap_id == embedded["id"]
+    elif kind in vocab.ACTOR_TYPES:
+        assert parse_actor(embedded).ap_id == embedded["id"]
+    elif kind in vocab.ACTIVITY_TYPES:
+        _parses_embedded(parse_activity(embedded).object)
+
+
 def test_every_fixture_is_listed_in_sources() -> None:
     sources = (FIXTURES / "SOURCES.md").read_text(encoding="utf-8")
-    for path in _files(ACTOR_KINDS + POST_KINDS):
+    for path in _files(ACTOR_KINDS + POST_KINDS + ACTIVITY_KINDS):
         assert _id(path) in sources, f"{_id(path)} missing from tests/fixtures/SOURCES.md"
