@@ -1,4 +1,4 @@
-"""The `fedserver` command: serve, account create, status post, db upgrade."""
+"""The `fedserver` command: serve, worker, account create, status post, db upgrade."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +12,7 @@ from fedserver.config import REGISTRATION_MODES, ConfigError, Settings, load_set
 from fedserver.local.errors import LocalError
 
 Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+log = logging.getLogger(__name__)
 
 
 def _instance_flags(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     city.add_argument("--city-radius-km", dest="city.radius_km", help="default search radius (FEDSERVER_CITY_RADIUS_KM)")
     city.add_argument("--contact-email", dest="city.contact_email", help="FEDSERVER_CONTACT_EMAIL")
     serve.add_argument("--demo", action="store_true", help="seed a small demo city on first start")
+
+    worker = commands.add_parser("worker", help="run the inbox and delivery workers without serving HTTP")
+    _instance_flags(worker)
+    worker.add_argument("--allow-private-network", dest="allow_private_network", action="store_true", default=None,
+                        help="let fetches and deliveries reach loopback and private addresses (tests, several cities on one machine)")
+    worker.add_argument("--node-id", dest="node_id", type=int, help="0-63, distinct per process sharing one PostgreSQL database (FEDSERVER_NODE_ID)")
 
     account = commands.add_parser("account", help="manage accounts").add_subparsers(dest="action", required=True, metavar="ACTION")
     create = account.add_parser("create", help="create a local account")
@@ -83,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         if args.command == "serve":
             return _serve(settings, args)
+        if args.command == "worker":
+            return asyncio.run(_worker(settings))
         command = _COMMANDS[(args.command, args.action)]
         return asyncio.run(_with_database(command, settings, args))
     except ConfigError as exc:
@@ -102,6 +111,30 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # No per-request access log: the reverse proxy keeps one, and here it would cost a tenth of a request.
     uvicorn.run(app, host=settings.host, port=settings.port, proxy_headers=True,
                 forwarded_allow_ips="127.0.0.1", log_level="info", access_log=False)
+    return 0
+
+
+async def _worker(settings: Settings) -> int:
+    """Run the inbox and delivery workers against the instance's database until SIGINT or SIGTERM."""
+    import signal
+
+    from fedserver.app import create_app
+
+    # The app's lifespan builds InboxDeps and DeliveryDeps and runs both workers, exactly as
+    # `fedserver serve` does; entering it without an HTTP server keeps one composition root.
+    app = create_app(settings, run_workers=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with app.router.lifespan_context(app):
+            log.info("worker for %s running; SIGINT or SIGTERM stops it", settings.base_url)
+            await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    log.info("worker for %s stopped", settings.base_url)
     return 0
 
 
