@@ -15,6 +15,7 @@ from fedserver import __version__, demo, housekeeping, ids
 from fedserver.activitypub.fetch import Fetcher
 from fedserver.activitypub.ssrf import guarded_transport
 from fedserver.api import federation, wellknown
+from fedserver.api.mastodon import routes as mastodon_routes
 from fedserver.api.responses import error
 from fedserver.config import Settings
 from fedserver.db import create_engine, migrate, session_factory, utcnow
@@ -44,7 +45,8 @@ def create_app(settings: Settings, *, seed_demo: bool = False, http: httpx.Async
     engine = create_engine(settings.database_url)
     documents = DocumentCache()
     site = Site(settings=settings, urls=urls, engine=engine, documents=documents,
-                sessions=session_factory(engine, on_write_committed=documents.invalidate))
+                sessions=session_factory(engine, on_write_committed=documents.invalidate),
+                secret_key=_secret_key(settings))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -71,12 +73,31 @@ def create_app(settings: Settings, *, seed_demo: bool = False, http: httpx.Async
         await engine.dispose()
 
     app = Starlette(
-        routes=[*wellknown.ROUTES, *inbox_routes.ROUTES, *federation.ROUTES, *webui_routes.ROUTES],
+        routes=[*wellknown.ROUTES, *inbox_routes.ROUTES, *federation.ROUTES, *mastodon_routes.ROUTES,
+                *webui_routes.ROUTES],
         lifespan=lifespan,
         exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},
     )
     app.state.site = site
     return app
+
+
+def _secret_key(settings: Settings) -> bytes:
+    """The instance's secret for cookies and CSRF tokens: made once, kept in the data dir (mode 600)."""
+    import os
+    import secrets
+
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process of this instance made it first
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text().strip())
 
 
 def _outgoing_client(settings: Settings) -> httpx.AsyncClient:

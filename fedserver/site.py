@@ -17,3 +17,4 @@ class Site:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     documents: DocumentCache
+    secret_key: bytes  # signs cookies and CSRF tokens; kept in <data dir>/secret_key

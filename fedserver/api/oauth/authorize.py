@@ -1,0 +1,92 @@
+"""/oauth/authorize: the log-in and consent page, with the out-of-band code page toot reads."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from pathlib import Path
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from fedserver.db import utcnow
+from fedserver.local import accounts, oauth
+from fedserver.site import Site
+
+_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                         autoescape=select_autoescape(["html"]))
+_CARRIED = ("client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "response_type")
+_HEADERS = {"Content-Security-Policy": "default-src 'self'; style-src 'self'; form-action 'self' *; frame-ancestors 'none'",
+            "X-Frame-Options": "DENY", "Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
+CSRF_COOKIE = "fedserver_csrf"
+
+
+async def authorize(request: Request) -> Response:
+    site: Site = request.app.state.site
+    params = dict(request.query_params) if request.method == "GET" else {
+        key: str(value) for key, value in (await request.form()).items()}
+    async with site.sessions() as session, session.begin():
+        try:
+            app = await oauth.find_app(session, params.get("client_id", ""))
+            redirect_uri = params.get("redirect_uri", "")
+            oauth.check_redirect_uri(app, redirect_uri)
+            scopes = oauth.requested_scopes(app, params.get("scope"))
+            if params.get("response_type", "code") != "code":
+                raise oauth.OAuthError("unsupported_response_type", "only response_type=code is supported")
+        except oauth.OAuthError as exc:
+            return _page(request, site, 400, app_name="?", error=str(exc), params={})
+        if request.method == "GET":
+            return _page(request, site, 200, app_name=app.name, scopes=scopes, params=params)
+        if not _csrf_ok(request, params.get("csrf_token", "")):
+            return _page(request, site, 403, app_name=app.name, scopes=scopes, params=params,
+                         error="Das Formular ist abgelaufen. Bitte versuchen Sie es noch einmal.")
+        if params.get("decision") == "deny":
+            return _redirect(redirect_uri, {"error": "access_denied", "state": params.get("state")})
+        account = await accounts.authenticate(session, params.get("username", ""), params.get("password", ""))
+        if account is None:
+            return _page(request, site, 401, app_name=app.name, scopes=scopes, params=params,
+                         error="E-Mail-Adresse oder Passwort ist falsch.", username=params.get("username", ""))
+        code = await oauth.create_code(session, app, account, redirect_uri=redirect_uri, scopes=scopes,
+                                       code_challenge=params.get("code_challenge") or None,
+                                       challenge_method=params.get("code_challenge_method") or None, now=utcnow())
+    if redirect_uri == oauth.OUT_OF_BAND:
+        return _page(request, site, 200, app_name=app.name, code=code, params={})
+    return _redirect(redirect_uri, {"code": code, "state": params.get("state")})
+
+
+def _redirect(redirect_uri: str, values: dict[str, str | None]) -> Response:
+    query = urlencode({key: value for key, value in values.items() if value})
+    separator = "&" if "?" in redirect_uri else "?"
+    return RedirectResponse(f"{redirect_uri}{separator}{query}", status_code=302, headers={"Cache-Control": "no-store"})
+
+
+def _page(request: Request, site: Site, status_code: int, *, app_name: str, params: dict[str, str],
+          scopes: str = "", error: str = "", code: str = "", username: str = "") -> HTMLResponse:
+    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    html = _templates.get_template("authorize.html").render(
+        city=site.settings.city.name, app_name=app_name, scopes=scopes, error=error, code=code, username=username,
+        hidden={key: params[key] for key in _CARRIED if params.get(key)}, csrf=_sign(site, token))
+    response = HTMLResponse(html, status_code, headers=_HEADERS)
+    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=site.settings.scheme == "https",
+                        path="/oauth")
+    return response
+
+
+def _sign(site: Site, token: str) -> str:
+    return hmac.new(site.secret_key, token.encode(), hashlib.sha256).hexdigest()
+
+
+def _csrf_ok(request: Request, submitted: str) -> bool:
+    """Double submit: the form carries an HMAC of the cookie's random value."""
+    site: Site = request.app.state.site
+    cookie = request.cookies.get(CSRF_COOKIE)
+    return bool(cookie) and hmac.compare_digest(_sign(site, cookie or ""), submitted)
+
+
+ROUTES = [
+    Route("/oauth/authorize", authorize, methods=["GET", "POST"]),
+    Route("/oauth/authorize/", authorize, methods=["GET", "POST"]),  # toot opens it with a trailing slash
+]

@@ -1,0 +1,42 @@
+"""Who may see a status: the one place the visibility rule lives (DESIGN.md, privacy promises).
+
+Public and unlisted posts: anyone, unless a block stands between viewer and author.
+Followers-only (`private`): the author, accepted followers, and the actors mentioned.
+Direct: the author and the actors mentioned.
+A boost is visible when the boost and the boosted post both are.
+"""
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedserver.local.models.actors import Actor
+from fedserver.local.models.interactions import ACCEPTED, Block, Follow
+from fedserver.local.models.statuses import DIRECT, LISTED_VISIBILITIES, PRIVATE, Mention, Status
+
+
+def visible_to(viewer_id: int | None) -> ColumnElement[bool]:
+    """A SQL condition on Status that holds when the viewer (None: anonymous) may see the row."""
+    listed = Status.visibility.in_(LISTED_VISIBILITIES)
+    if viewer_id is None:
+        return listed
+    author = Status.author_id
+    mentioned = exists().where(Mention.status_id == Status.id, Mention.actor_id == viewer_id)
+    follows = exists().where(Follow.follower_id == viewer_id, Follow.target_id == author, Follow.state == ACCEPTED)
+    blocked = exists().where(or_(and_(Block.actor_id == viewer_id, Block.target_id == author),
+                                 and_(Block.actor_id == author, Block.target_id == viewer_id)))
+    audience = or_(listed, author == viewer_id, mentioned, and_(Status.visibility == PRIVATE, follows))
+    return and_(audience, or_(author == viewer_id, ~blocked))
+
+
+async def can_see(session: AsyncSession, viewer: Actor | None, status: Status) -> bool:
+    """Whether the viewer (None: anonymous) may see this status, and the original when it is a boost."""
+    ids = [status.id] + ([status.reblog_of_id] if status.reblog_of_id else [])
+    query = select(Status.id).where(Status.id.in_(ids), visible_to(viewer.id if viewer else None))
+    visible = set((await session.scalars(query)).all())
+    return all(status_id in visible for status_id in ids)
+
+
+def is_direct(status: Status) -> bool:
+    return status.visibility == DIRECT
+
