@@ -14,6 +14,7 @@ from fedserver.local.models.oauth import AccessToken, AuthorizationCode, OAuthAp
 from fedserver.local.models.places import Place
 from fedserver.local.models.polls import Poll, PollOption, PollVote
 from fedserver.local.models.shops import Offer, Product, Shop
+from fedserver.local.models.streams import StreamEvent
 from fedserver.local.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag
 
 __all__ = [
@@ -21,6 +22,6 @@ __all__ = [
     "ListMember", "Marker", "ThreadMute",
     "AccessToken", "Account", "Actor", "AuthorizationCode", "ActorKey", "Block", "Bookmark", "DomainBlock", "Event", "Follow", "GroupBan",
     "GroupRole", "GroupSettings", "Like", "MediaAttachment", "Mention", "Mute", "Notification", "OAuthApp", "Offer",
-    "Pin", "Place", "Poll", "PollOption", "PollVote", "Product", "Shop", "Status", "StatusEdit",
+    "Pin", "Place", "Poll", "PollOption", "PollVote", "Product", "Shop", "Status", "StatusEdit", "StreamEvent",
     "StatusTag", "Tag",
 ]
