@@ -270,6 +270,12 @@ async def _postpone_origin(session: AsyncSession, inbox_url: str, until: datetim
         .execution_options(synchronize_session=False))
 
 
+async def release(session: AsyncSession, delivery_id: int) -> None:
+    """Give a claimed row back unattempted (its origin just failed in the same batch): no attempt counted."""
+    await session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.state == PENDING)
+                          .values(lease_until=None))
+
+
 async def gone_inboxes(session: AsyncSession, *, since: datetime) -> list[str]:
     """Inbox URLs that answered 410 Gone at or after `since`, for local/ to drop those followers."""
     query = (select(Delivery.inbox_url).distinct()
