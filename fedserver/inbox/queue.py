@@ -56,32 +56,37 @@ async def store(session: AsyncSession, *, activity_ap_id: str, actor_ap_id: str,
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def claim_due(session: AsyncSession, *, now: datetime, lease: timedelta) -> ClaimedItem | None:
-    """Take one due item for `lease`; a crashed worker's item is taken again when the lease runs out."""
-    due = (select(InboxItem.id).where(InboxItem.state == PENDING, InboxItem.next_attempt_at <= now,
-                                      or_(InboxItem.lease_until.is_(None), InboxItem.lease_until < now))
-           .order_by(InboxItem.id).limit(1))
+async def claim_due(session: AsyncSession, *, now: datetime, lease: timedelta, limit: int = 1) -> list[ClaimedItem]:
+    """Take up to `limit` due items for `lease`, oldest first; a crashed worker's items come back
+    when their lease runs out. Two claimers never get the same item."""
+    not_leased = or_(InboxItem.lease_until.is_(None), InboxItem.lease_until < now)
+    due = (select(InboxItem.id).where(InboxItem.state == PENDING, InboxItem.next_attempt_at <= now, not_leased)
+           .order_by(InboxItem.id).limit(limit))
+    columns = (InboxItem.id, InboxItem.activity_ap_id, InboxItem.actor_ap_id, InboxItem.body, InboxItem.attempts)
     if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    item_id = await session.scalar(due)
-    if item_id is None:
-        return None
-    # Compare-and-set: only one claimer sees its UPDATE match when two raced for the same row.
-    claimed = await session.execute(
-        update(InboxItem).where(InboxItem.id == item_id, or_(InboxItem.lease_until.is_(None), InboxItem.lease_until < now))
-        .values(lease_until=now + lease)
-    )
-    if not claimed.rowcount:  # type: ignore[attr-defined]
-        return None
-    row = await session.get(InboxItem, item_id)
-    assert row is not None
-    return ClaimedItem(row.id, row.activity_ap_id, row.actor_ap_id, row.body, row.attempts)
+        # Lock, then update: the one-statement form over-claimed on PostgreSQL (outbox/deliveries.py).
+        ids = list((await session.scalars(due.with_for_update(skip_locked=True))).all())
+        if not ids:
+            return []
+        statement = update(InboxItem).where(InboxItem.id.in_(ids))
+    else:  # SQLite: the UPDATE takes the write lock before it reads, so the sub-select cannot race
+        statement = update(InboxItem).where(InboxItem.id.in_(due.scalar_subquery()), not_leased)
+    rows = await session.execute(statement.values(lease_until=now + lease).returning(*columns)
+                                 .execution_options(synchronize_session=False))
+    return sorted((ClaimedItem(*row) for row in rows.all()), key=lambda item: item.id)
 
 
 async def finish(session: AsyncSession, item_id: int, state: str, note: str = "") -> None:
     """Record that the item was applied or skipped, and drop its body."""
-    await session.execute(update(InboxItem).where(InboxItem.id == item_id)
-                          .values(state=state, note=note[:2000], body="", lease_until=None))
+    await finish_many(session, [(item_id, state, note)])
+
+
+async def finish_many(session: AsyncSession, results: list[tuple[int, str, str]]) -> None:
+    """Record many outcomes in one statement (executemany by primary key); bodies are dropped."""
+    if results:
+        await session.execute(update(InboxItem), [
+            {"id": item_id, "state": state, "note": note[:2000], "body": "", "lease_until": None}
+            for item_id, state, note in results])
 
 
 async def retry_later(session: AsyncSession, item_id: int, attempts: int, error: str, *, now: datetime) -> None:

@@ -1,11 +1,19 @@
-"""The inbox worker: claim a stored activity, fetch what it needs, apply it in one transaction."""
+"""The inbox worker: claim stored activities, fetch what they need, apply them in one transaction.
+
+A batch is claimed in one statement and applied in one transaction, each activity inside its own
+savepoint, so one broken activity never undoes the others; all outcomes are written in one more
+statement. Network I/O (prepare) happens before the transaction opens.
+"""
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedserver.activitypub import jsonld
 from fedserver.activitypub.errors import MalformedObject, OriginMismatch, PeerUnavailable
@@ -16,39 +24,88 @@ from fedserver.inbox.dispatch import dispatch
 from fedserver.inbox.prepare import prepare
 from fedserver.local import actors
 from fedserver.local.errors import LocalError
+from fedserver.local.models.actors import Actor
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+BATCH = 50
+RETRY = "retry"
+# Not retryable: the activity is wrong, or refers to what no longer exists.
+FINAL_ERRORS = (MalformedObject, OriginMismatch, LocalError, Gone)
+
+
+@dataclass
+class _Prepared:
+    item: queue.ClaimedItem
+    activity: dict[str, Any]
+    fetched: dict[str, dict[str, Any]]
 
 
 async def process_one(deps: InboxDeps, now: datetime) -> bool:
     """Apply one due activity; False when nothing was due."""
+    return await process_batch(deps, now, limit=1) > 0
+
+
+async def process_batch(deps: InboxDeps, now: datetime, limit: int = BATCH) -> int:
+    """Apply up to `limit` due activities; returns how many were handled (0: nothing was due)."""
     async with deps.sessions() as session, session.begin():
-        item = await queue.claim_due(session, now=now, lease=LEASE)
-    if item is None:
-        return False
+        items = await queue.claim_due(session, now=now, lease=LEASE, limit=limit)
+    if not items:
+        return 0
+    results: list[tuple[int, str, str]] = []
+    retries: list[tuple[queue.ClaimedItem, str]] = []
+    ready: list[_Prepared] = []
+    for item in items:
+        try:
+            activity = _readable(json.loads(item.body))
+            fetched = {iri: _readable(doc) for iri, doc in (await prepare(deps, activity, now=now)).items()}
+            ready.append(_Prepared(item, activity, fetched))
+        except FINAL_ERRORS as exc:
+            log.info("inbox skipped %s: %s", item.activity_ap_id, exc)
+            results.append((item.id, queue.SKIPPED, f"{type(exc).__name__}: {exc}"))
+        except PeerUnavailable as exc:
+            retries.append((item, f"PeerUnavailable: {exc}"))
+        except Exception as exc:  # the worker boundary: the error goes on the row
+            log.exception("inbox failed preparing %s", item.activity_ap_id)
+            retries.append((item, f"{type(exc).__name__}: {exc}"))
+    async with deps.sessions() as session, session.begin():
+        signers: dict[str, Actor] = {}
+        for prepared in ready:
+            state, note = await _apply(deps, session, prepared, signers, now)
+            if state == RETRY:
+                retries.append((prepared.item, note))
+            else:
+                results.append((prepared.item.id, state, note))
+        await queue.finish_many(session, results)
+        for item, error in retries:
+            await queue.retry_later(session, item.id, item.attempts, error, now=now)
+    return len(items)
+
+
+async def _apply(deps: InboxDeps, session: AsyncSession, prepared: _Prepared, signers: dict[str, Actor],
+                 now: datetime) -> tuple[str, str]:
+    """Apply one activity in a savepoint; (state, note), state RETRY when it should be tried again."""
+    item = prepared.item
     try:
-        activity = _readable(json.loads(item.body))
-        fetched = {iri: _readable(doc) for iri, doc in (await prepare(deps, activity, now=now)).items()}
-        async with deps.sessions() as session, session.begin():
-            actor = await actors.get_by_ap_id(session, item.actor_ap_id)
-            incoming = Incoming(session, deps.urls, activity, item.activity_ap_id, actor, now, fetched)
+        async with session.begin_nested():
+            actor = signers.get(item.actor_ap_id) or await actors.get_by_ap_id(session, item.actor_ap_id)
+            signers[item.actor_ap_id] = actor
+            incoming = Incoming(session, deps.urls, prepared.activity, item.activity_ap_id, actor, now,
+                                prepared.fetched)
             await dispatch(incoming)
-            await queue.finish(session, item.id, queue.SKIPPED if incoming.skipped else queue.DONE,
-                               incoming.skipped or "")
-        log.info("inbox applied %s: %s", item.activity_ap_id, incoming.skipped or "done")
-    except (MalformedObject, OriginMismatch, LocalError, Gone) as exc:
-        # Not retryable: the activity is wrong, or refers to what no longer exists.
+    except FINAL_ERRORS as exc:
         log.info("inbox skipped %s: %s", item.activity_ap_id, exc)
-        async with deps.sessions() as session, session.begin():
-            await queue.finish(session, item.id, queue.SKIPPED, f"{type(exc).__name__}: {exc}")
-    except PeerUnavailable as exc:
-        await _retry(deps, item, f"PeerUnavailable: {exc}", now)
-    except Exception as exc:  # the worker boundary: the error goes on the row, the worker lives on
+        signers.pop(item.actor_ap_id, None)  # a Delete of the actor may have removed it
+        return queue.SKIPPED, f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # the worker boundary: rolled back to the savepoint, tried again later
         log.exception("inbox failed on %s", item.activity_ap_id)
-        await _retry(deps, item, f"{type(exc).__name__}: {exc}", now)
-    return True
+        signers.pop(item.actor_ap_id, None)
+        return RETRY, f"{type(exc).__name__}: {exc}"
+    log.info("inbox applied %s: %s", item.activity_ap_id, incoming.skipped or "done")
+    if incoming.activity.get("type") == "Delete":
+        signers.pop(item.actor_ap_id, None)
+    return (queue.SKIPPED, incoming.skipped) if incoming.skipped else (queue.DONE, "")
 
 
 def _readable(document: dict[str, Any]) -> dict[str, Any]:
@@ -56,16 +113,14 @@ def _readable(document: dict[str, Any]) -> dict[str, Any]:
     return jsonld.normalise(document) if jsonld.needs_normalising(document) else document
 
 
-async def _retry(deps: InboxDeps, item: queue.ClaimedItem, error: str, now: datetime) -> None:
-    async with deps.sessions() as session, session.begin():
-        await queue.retry_later(session, item.id, item.attempts, error, now=now)
-
-
 async def drain(deps: InboxDeps, now: datetime, max_items: int = 10_000) -> int:
     """Apply due activities until none is left (bounded); returns how many were handled."""
     handled = 0
-    while handled < max_items and await process_one(deps, now):
-        handled += 1
+    while handled < max_items:
+        done = await process_batch(deps, now, limit=min(BATCH, max_items - handled))
+        if not done:
+            break
+        handled += done
     return handled
 
 
@@ -73,7 +128,7 @@ async def run_forever(deps: InboxDeps, stop: asyncio.Event, idle_sleep: float = 
     """The background loop of `fedserver serve` and `fedserver worker`."""
     while not stop.is_set():
         try:
-            busy = await process_one(deps, deps.clock())
+            busy = await process_batch(deps, deps.clock()) > 0
         except Exception:  # a database hiccup must not end the worker
             log.exception("inbox worker loop error")
             busy = False
