@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fedserver.activitypub.fetch import Fetcher
+from fedserver.inbox.keycache import VerifyCaches
 from fedserver.local.models.actors import Actor
 from fedserver.local.urls import LocalUrls
 
@@ -21,6 +22,7 @@ class InboxDeps:
     urls: LocalUrls
     fetcher: Fetcher
     clock: Callable[[], datetime]
+    caches: VerifyCaches = field(default_factory=VerifyCaches)
 
 
 @dataclass

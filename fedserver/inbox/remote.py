@@ -18,10 +18,14 @@ log = logging.getLogger(__name__)
 async def actor_for_key(deps: InboxDeps, key_id: str, *, now: datetime, refresh: bool = False) -> Actor:
     """The actor owning a signing key: from our table, or fetched from its server and stored."""
     if not refresh:
-        async with deps.sessions() as session:
-            known = await actors.find_by_key_id(session, key_id)
+        async def load() -> Actor | None:
+            async with deps.sessions() as session:
+                return await actors.find_by_key_id(session, key_id)
+
+        known = await deps.caches.signers.get(key_id, load)
         if known is not None:
             return known
+    deps.caches.signers.forget(key_id)
     hint = signatures.key_owner_hint(key_id)
     document = await deps.fetcher.fetch_object(hint)
     if extract.type_of(document) not in vocab.ACTOR_TYPES or extract.id_of(document.get("id")) != hint:

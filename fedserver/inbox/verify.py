@@ -105,6 +105,7 @@ def _key_id(headers: Mapping[str, str]) -> str:
 
 
 async def _domain_blocked(deps: InboxDeps, key_id: str) -> bool:
+    # Not cached: a block must take effect at once, in every process.
     async with deps.sessions() as session:
         return await actors.is_domain_blocked(session, actors.domain_of(key_id))
 

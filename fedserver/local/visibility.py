@@ -7,6 +7,8 @@ A boost is visible when the boost and the boosted post both are.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,17 +17,18 @@ from fedserver.local.models.interactions import ACCEPTED, Block, Follow
 from fedserver.local.models.statuses import DIRECT, LISTED_VISIBILITIES, PRIVATE, Mention, Status
 
 
-def visible_to(viewer_id: int | None) -> ColumnElement[bool]:
-    """A SQL condition on Status that holds when the viewer (None: anonymous) may see the row."""
-    listed = Status.visibility.in_(LISTED_VISIBILITIES)
+def visible_to(viewer_id: int | None, status: Any = Status) -> ColumnElement[bool]:
+    """A SQL condition on Status (or an alias of it, such as a boost's original) that holds when the
+    viewer (None: anonymous) may see the row."""
+    listed = status.visibility.in_(LISTED_VISIBILITIES)
     if viewer_id is None:
         return listed
-    author = Status.author_id
-    mentioned = exists().where(Mention.status_id == Status.id, Mention.actor_id == viewer_id)
+    author = status.author_id
+    mentioned = exists().where(Mention.status_id == status.id, Mention.actor_id == viewer_id)
     follows = exists().where(Follow.follower_id == viewer_id, Follow.target_id == author, Follow.state == ACCEPTED)
     blocked = exists().where(or_(and_(Block.actor_id == viewer_id, Block.target_id == author),
                                  and_(Block.actor_id == author, Block.target_id == viewer_id)))
-    audience = or_(listed, author == viewer_id, mentioned, and_(Status.visibility == PRIVATE, follows))
+    audience = or_(listed, author == viewer_id, mentioned, and_(status.visibility == PRIVATE, follows))
     return and_(audience, or_(author == viewer_id, ~blocked))
 
 
