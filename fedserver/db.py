@@ -108,3 +108,11 @@ def _upgrade(connection: Connection) -> None:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+def is_busy(error: BaseException) -> bool:
+    """SQLite's "database is locked": another process holds the write lock past the busy timeout, or
+    a read transaction could not be upgraded. Workers retry on their next round, so it is no crash."""
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(error, OperationalError) and "database is locked" in str(error)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedserver.activitypub import jsonld
+from fedserver.db import is_busy
 from fedserver.activitypub.errors import MalformedObject, OriginMismatch, PeerUnavailable
 from fedserver.activitypub.fetch import Gone
 from fedserver.inbox import queue
@@ -129,8 +130,11 @@ async def run_forever(deps: InboxDeps, stop: asyncio.Event, idle_sleep: float = 
     while not stop.is_set():
         try:
             busy = await process_batch(deps, deps.clock()) > 0
-        except Exception:  # a database hiccup must not end the worker
-            log.exception("inbox worker loop error")
+        except Exception as exc:  # a database hiccup must not end the worker
+            if is_busy(exc):
+                log.warning("inbox worker: the database is busy; trying again")
+            else:
+                log.exception("inbox worker loop error")
             busy = False
         if not busy:
             try:

@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fedserver.activitypub import signatures
+from fedserver.db import is_busy
 from fedserver.activitypub.ssrf import ForbiddenAddress
 from fedserver.outbox import deliveries
 from fedserver.outbox.deliveries import ClaimedDelivery, Outcome
@@ -144,8 +145,11 @@ async def _sender_loop(deps: DeliveryDeps, clock: Callable[[], datetime], stop: 
     while not stop.is_set():
         try:
             was_busy = await deliver_batch(deps, clock()) > 0
-        except Exception:  # worker boundary: the database hiccuped; the lease brings the row back
-            logger.exception("the delivery worker could not reach the database")
+        except Exception as exc:  # worker boundary: the database hiccuped; the lease brings the row back
+            if is_busy(exc):
+                logger.warning("delivery worker: the database is busy; trying again")
+            else:
+                logger.exception("the delivery worker could not reach the database")
             was_busy = False
         if not was_busy:
             try:
