@@ -1,22 +1,285 @@
-"""Timelines: strictly chronological lists of statuses, newest first, paged by id. No ranking."""
+"""Timelines: strictly chronological lists of statuses, newest first, paged by id. No ranking.
+
+Every timeline is one query: the page's rows are chosen in SQL (visibility, blocks, mutes, domain blocks,
+the reply and boost rules) so that paging by id stays exact and nothing is loaded one status at a time.
+"""
 from __future__ import annotations
 
-from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, Protocol
 
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, bindparam, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from fedserver.db import UTCDateTime
+from fedserver.ids import lowest_id_at
 from fedserver.local.models.actors import Actor
+from fedserver.local.models.clients import List, ListMember
+from fedserver.local.models.interactions import ACCEPTED, Bookmark, DomainBlock, Follow, Like, Mute
+from fedserver.local.models.media import MediaAttachment
 from fedserver.local.models.statuses import PUBLIC, Status, StatusTag, Tag
+from fedserver.local.visibility import visible_to
 
 Row = tuple[Status, Actor]
+Viewer = Any  # an actor id, or the bound parameter a cached statement takes it as
+
+# Any SELECT, whatever its columns (SQLAlchemy 2.1 types a Select by its column types).
+AnySelect = Select[*tuple[Any, ...]]
 
 
-def _page(query: Select[tuple[Status, Actor]], max_id: int | None, limit: int) -> Select[tuple[Status, Actor]]:
+class Paging(Protocol):
+    """A page as Mastodon asks for it: max_id (older than), since_id (newer than), min_id (just newer than)."""
+
+    @property
+    def max_id(self) -> int | None: ...
+    @property
+    def since_id(self) -> int | None: ...
+    @property
+    def min_id(self) -> int | None: ...
+    @property
+    def limit(self) -> int: ...
+
+
+def paged(query: AnySelect, column: Any, page: Paging) -> AnySelect:
+    """Apply Mastodon's paging: min_id reads upwards from just above it, everything else downwards."""
+    if page.max_id is not None:
+        query = query.where(column < page.max_id)
+    if page.min_id is not None:
+        return query.where(column > page.min_id).order_by(column.asc()).limit(page.limit)
+    if page.since_id is not None:
+        query = query.where(column > page.since_id)
+    return query.order_by(column.desc()).limit(page.limit)
+
+
+def newest_first(rows: list[Any], page: Paging) -> list[Any]:
+    """Rows read upwards for min_id are turned round: every page lists the newest first."""
+    return rows[::-1] if page.min_id is not None else rows
+
+
+async def _statuses(session: AsyncSession, query: AnySelect, page: Paging) -> list[Status]:
+    return newest_first(list((await session.scalars(paged(query, Status.id, page))).all()), page)
+
+
+# Time windows a followed-authors timeline reads first, widening until the page is full. Ids are times
+# (DESIGN.md), so a window is an id range: with the (author_id, id) index each followed author costs one
+# seek and only the rows inside the window are checked, however long the authors' histories are.
+WINDOWS = (timedelta(hours=1), timedelta(days=1), timedelta(days=16), timedelta(days=256), None)
+
+# The home and list statements are built once per shape with bound parameters and reused: SQLAlchemy then
+# skips re-walking a large statement on every request (its cache key is memoised on the statement object).
+VIEWER: Any = bindparam("viewer_id", type_=BigInteger)
+ACCOUNT = bindparam("account_id", type_=BigInteger)
+LIST_ID = bindparam("list_id", type_=BigInteger)
+NOW = bindparam("now", type_=UTCDateTime)
+
+
+@lru_cache(maxsize=64)
+def _statement(kind: str, max_id: bool, since_id: bool, min_id: bool, edge: bool) -> Select[Any]:
+    """The home ("home") or a list's ("list:<replies_policy>") page query for one combination of bounds."""
+    query = _home_query() if kind == "home" else _list_query(kind.removeprefix("list:"))
+    if max_id:
+        query = query.where(Status.id < bindparam("max_id"))
+    if min_id:
+        if edge:
+            query = query.where(Status.id < bindparam("edge"))
+        return query.where(Status.id > bindparam("min_id")).order_by(Status.id.asc()).limit(bindparam("limit"))
+    if edge:
+        query = query.where(Status.id > bindparam("edge"))
+    if since_id:
+        query = query.where(Status.id > bindparam("since_id"))
+    return query.order_by(Status.id.desc()).limit(bindparam("limit"))
+
+
+async def _windowed(session: AsyncSession, kind: str, page: Paging, now: datetime,
+                    params: dict[str, Any]) -> list[Status]:
+    """A page of a followed-authors timeline, read through widening id windows next to where it starts."""
+    upward = page.min_id is not None
+    ceiling = lowest_id_at(now + timedelta(minutes=5))  # a little past now: remote clocks drift
+    start = page.min_id if page.min_id is not None else page.max_id if page.max_id is not None else ceiling
+    values = {"limit": page.limit, "max_id": page.max_id, "since_id": page.since_id, "min_id": page.min_id,
+              "now": now, **params}
+    for window in WINDOWS:
+        edge = None
+        if window is not None:
+            span = lowest_id_at(now) - lowest_id_at(now - window)
+            edge = start + span if upward else start - span
+        statement = _statement(kind, page.max_id is not None, page.since_id is not None, upward, edge is not None)
+        rows = list((await session.scalars(statement, {key: value for key, value in {**values, "edge": edge}.items()
+                                                       if value is not None})).all())
+        covered = edge is None or (edge >= ceiling if upward else page.since_id is not None and edge <= page.since_id)
+        if len(rows) >= page.limit or covered:
+            return newest_first(rows, page)
+    return []
+
+
+# --- the rules every signed-in timeline shares -------------------------------------------------------------
+
+def unmuted(viewer_id: Viewer, author: Any, now: Any) -> ColumnElement[bool]:
+    """The author is not muted by the viewer (expired mutes no longer count)."""
+    return ~select(Mute.id).where(Mute.actor_id == viewer_id, Mute.target_id == author,
+                                  or_(Mute.expires_at.is_(None), Mute.expires_at > now)).exists()
+
+
+def domain_allowed(viewer_id: Viewer | None, author: Any) -> ColumnElement[bool]:
+    """The author's server is blocked neither by the viewer nor (for public timelines, viewer None) the city."""
+    blocker = DomainBlock.actor_id.is_(None) if viewer_id is None else DomainBlock.actor_id == viewer_id
+    # One level deep on purpose: a subquery nested in another would not correlate with the outer row.
+    return ~(select(DomainBlock.id).join(Actor, Actor.domain == DomainBlock.domain)
+             .where(blocker, Actor.id == author).exists())
+
+
+def _original_allowed(viewer_id: Viewer, now: Any) -> ColumnElement[bool]:
+    """A boost shows only when its original is visible to the viewer and its author not silenced."""
+    original = aliased(Status)
+    allowed = select(original.id).where(
+        original.id == Status.reblog_of_id, visible_to(viewer_id, original),
+        unmuted(viewer_id, original.author_id, now), domain_allowed(viewer_id, original.author_id))
+    return or_(Status.reblog_of_id.is_(None), allowed.exists())
+
+
+def _reblogs_shown(viewer_id: Viewer) -> ColumnElement[bool]:
+    """Boosts by someone followed with reblogs=false stay out (Mastodon's show_reblogs)."""
+    hidden = select(Follow.id).where(Follow.follower_id == viewer_id, Follow.target_id == Status.author_id,
+                                     Follow.show_reblogs.is_(False))
+    return or_(Status.reblog_of_id.is_(None), ~hidden.exists())
+
+
+def _parent_author() -> Any:
+    parent = aliased(Status)
+    return select(parent.author_id).where(parent.id == Status.in_reply_to_id).scalar_subquery()
+
+
+def _parent_followed(viewer_id: Viewer) -> ColumnElement[bool]:
+    """The viewer follows the author of the post this one replies to."""
+    parent = aliased(Status)
+    return (select(Follow.id).join(parent, parent.author_id == Follow.target_id)
+            .where(parent.id == Status.in_reply_to_id, Follow.follower_id == viewer_id,
+                   Follow.state == ACCEPTED).exists())
+
+
+def _reply_allowed(viewer_id: Viewer, also: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Mastodon's feed rule: a reply shows when it answers the viewer, the author themself, or `also`;
+    a reply to a post we do not hold is left out."""
+    parent_author = _parent_author()
+    return or_(Status.in_reply_to_ap_id.is_(None), parent_author == viewer_id,
+               parent_author == Status.author_id, also)
+
+
+def _followed_authors(viewer_id: Viewer) -> Select[Any]:
+    return select(Follow.target_id).where(Follow.follower_id == viewer_id, Follow.state == ACCEPTED)
+
+
+# --- the timelines -----------------------------------------------------------------------------------------
+
+def _home_query() -> Select[Any]:
+    exclusive = (select(ListMember.actor_id).join(List, List.id == ListMember.list_id)
+                 .where(List.account_id == ACCOUNT, List.is_exclusive.is_(True),
+                        ListMember.actor_id == Status.author_id))
+    others = and_(unmuted(VIEWER, Status.author_id, NOW), domain_allowed(VIEWER, Status.author_id),
+                  _reply_allowed(VIEWER, _parent_followed(VIEWER)), _reblogs_shown(VIEWER), ~exclusive.exists())
+    authors = _followed_authors(VIEWER).union_all(select(VIEWER))
+    return select(Status).where(Status.author_id.in_(authors), visible_to(VIEWER), _original_allowed(VIEWER, NOW),
+                                or_(Status.author_id == VIEWER, others))
+
+
+async def home(session: AsyncSession, viewer: Actor, account_id: int, page: Paging, *, now: datetime) -> list[Status]:
+    """The viewer's own posts and boosts, and those of everyone they follow, as Mastodon's home feed filters them."""
+    return await _windowed(session, "home", page, now, {"viewer_id": viewer.id, "account_id": account_id})
+
+
+def _list_query(replies_policy: str) -> Select[Any]:
+    followed = _followed_authors(VIEWER).union_all(select(VIEWER))
+    members = select(ListMember.actor_id).where(ListMember.list_id == LIST_ID, ListMember.actor_id.in_(followed))
+    also: ColumnElement[bool] = {
+        "followed": _parent_followed(VIEWER),
+        "list": _parent_author().in_(select(ListMember.actor_id).where(ListMember.list_id == LIST_ID)),
+    }.get(replies_policy, false())
+    return select(Status).where(
+        Status.author_id.in_(members), visible_to(VIEWER), _original_allowed(VIEWER, NOW),
+        or_(Status.author_id == VIEWER, and_(
+            unmuted(VIEWER, Status.author_id, NOW), domain_allowed(VIEWER, Status.author_id),
+            _reply_allowed(VIEWER, also), _reblogs_shown(VIEWER))))
+
+
+async def list_timeline(session: AsyncSession, viewer: Actor, owned: List, page: Paging, *,
+                        now: datetime) -> list[Status]:
+    """Posts and boosts by the list's members the viewer follows; replies as the list's replies_policy says."""
+    policy = owned.replies_policy if owned.replies_policy in ("followed", "list") else "none"
+    return await _windowed(session, f"list:{policy}", page, now, {"viewer_id": viewer.id, "list_id": owned.id})
+
+
+def _public_conditions(viewer: Actor | None, *, local: bool, remote: bool, only_media: bool,
+                       now: datetime) -> list[ColumnElement[bool]]:
+    conditions = [Status.visibility == PUBLIC, Status.reblog_of_id.is_(None), domain_allowed(None, Status.author_id)]
+    if local:
+        conditions.append(Status.is_local.is_(True))
+    elif remote:
+        conditions.append(Status.is_local.is_(False))
+    if only_media:
+        conditions.append(select(MediaAttachment.id).where(MediaAttachment.status_id == Status.id).exists())
+    if viewer is not None:
+        conditions += [visible_to(viewer.id), unmuted(viewer.id, Status.author_id, now),
+                       domain_allowed(viewer.id, Status.author_id)]
+    return conditions
+
+
+async def public(session: AsyncSession, viewer: Actor | None, page: Paging, *, local: bool = False,
+                 remote: bool = False, only_media: bool = False, now: datetime) -> list[Status]:
+    """Public posts (no boosts; replies only within the author's own thread), as Mastodon's public feed."""
+    conditions = _public_conditions(viewer, local=local, remote=remote, only_media=only_media, now=now)
+    thread_or_post = or_(Status.in_reply_to_ap_id.is_(None), _parent_author() == Status.author_id)
+    return await _statuses(session, select(Status).where(*conditions, thread_or_post), page)
+
+
+async def tag(session: AsyncSession, viewer: Actor | None, page: Paging, names: list[str], *,
+              every: Sequence[str] = (), none: Sequence[str] = (), local: bool = False, remote: bool = False,
+              only_media: bool = False, now: datetime) -> list[Status]:
+    """Public posts carrying any of `names`, all of `every` and none of `none` (Mastodon's any/all/none)."""
+    wanted = {name.lower() for name in [*names, *every, *none]}
+    ids = dict((await session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(wanted)))).all())
+    any_ids = [ids[name.lower()] for name in names if name.lower() in ids]
+    if not any_ids or any(name.lower() not in ids for name in every):
+        return []
+    conditions = _public_conditions(viewer, local=local, remote=remote, only_media=only_media, now=now)
+    conditions.append(Status.id.in_(select(StatusTag.status_id).where(StatusTag.tag_id.in_(any_ids))))
+    for name in every:
+        conditions.append(select(StatusTag.tag_id).where(StatusTag.status_id == Status.id,
+                                                         StatusTag.tag_id == ids[name.lower()]).exists())
+    excluded = [ids[name.lower()] for name in none if name.lower() in ids]
+    if excluded:
+        conditions.append(~select(StatusTag.tag_id).where(StatusTag.status_id == Status.id,
+                                                          StatusTag.tag_id.in_(excluded)).exists())
+    return await _statuses(session, select(Status).where(*conditions), page)
+
+
+async def bookmarked(session: AsyncSession, viewer: Actor, page: Paging) -> list[tuple[int, Status]]:
+    """The viewer's bookmarks still visible to them, newest bookmark first, paged by the bookmark's id."""
+    query = (select(Bookmark.id, Status).join(Status, Status.id == Bookmark.status_id)
+             .where(Bookmark.actor_id == viewer.id, visible_to(viewer.id)))
+    rows = (await session.execute(paged(query, Bookmark.id, page))).all()
+    return newest_first([(row[0], row[1]) for row in rows], page)
+
+
+async def favourited(session: AsyncSession, viewer: Actor, page: Paging) -> list[tuple[int, Status]]:
+    """The statuses the viewer liked and may still see, newest like first, paged by the like's id."""
+    query = (select(Like.id, Status).join(Status, Status.id == Like.status_id)
+             .where(Like.actor_id == viewer.id, visible_to(viewer.id)))
+    rows = (await session.execute(paged(query, Like.id, page))).all()
+    return newest_first([(row[0], row[1]) for row in rows], page)
+
+
+# --- the web UI's public pages -----------------------------------------------------------------------------
+
+def _page(query: Select[Status, Actor], max_id: int | None, limit: int) -> Select[Status, Actor]:
     if max_id is not None:
         query = query.where(Status.id < max_id)
     return query.order_by(Status.id.desc()).limit(limit)
 
 
-def _public_posts() -> Select[tuple[Status, Actor]]:
+def _public_posts() -> Select[Status, Actor]:
     return (select(Status, Actor).join(Actor, Actor.id == Status.author_id)
             .where(Status.visibility == PUBLIC, Status.reblog_of_id.is_(None)))
 
