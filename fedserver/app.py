@@ -8,14 +8,18 @@ from collections.abc import AsyncIterator
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
 from fedserver import __version__, demo, housekeeping, ids
 from fedserver.activitypub.fetch import Fetcher
 from fedserver.activitypub.ssrf import guarded_transport
-from fedserver.api import federation, wellknown
+from fedserver.api import federation, media_files, wellknown
+from fedserver.api.cors import CorsMiddleware
 from fedserver.api.mastodon import routes as mastodon_routes
+from fedserver.api.mastodon.streaming.hub import Hub
+from fedserver.api.ratelimit import RateLimiter, RateLimitMiddleware
 from fedserver.api.responses import error
 from fedserver.config import Settings
 from fedserver.db import create_engine, migrate, session_factory, utcnow
@@ -24,6 +28,7 @@ from fedserver.inbox import routes as inbox_routes
 from fedserver.inbox import worker as inbox_worker
 from fedserver.inbox.context import InboxDeps
 from fedserver.local import accounts
+from fedserver.local import media as local_media
 from fedserver.local.urls import LocalUrls
 from fedserver.outbox import worker as delivery_worker
 from fedserver.outbox.worker import DeliveryDeps
@@ -47,6 +52,8 @@ def create_app(settings: Settings, *, seed_demo: bool = False, http: httpx.Async
     site = Site(settings=settings, urls=urls, engine=engine, documents=documents,
                 sessions=session_factory(engine, on_write_committed=documents.invalidate),
                 secret_key=_secret_key(settings))
+    hub, limiter = Hub(site.sessions), RateLimiter()  # streaming clients of this process; per-process API limits
+    local_media.remove_files_after_commit(site.sessions, settings.media_dir)  # deleted media leave the disk
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -68,17 +75,20 @@ def create_app(settings: Settings, *, seed_demo: bool = False, http: httpx.Async
                                               signing_key=_signing_keys(site))
             if run_workers:
                 await stack.enter_async_context(_workers(site, app.state.inbox, app.state.delivery))
+            await stack.enter_async_context(hub.running())  # polls only while a streaming client listens
             log.info("serving %s at %s", settings.city.name, urls.base_url)
             yield
         await engine.dispose()
 
     app = Starlette(
         routes=[*wellknown.ROUTES, *inbox_routes.ROUTES, *federation.ROUTES, *mastodon_routes.ROUTES,
-                *webui_routes.ROUTES],
+                *media_files.ROUTES, *webui_routes.ROUTES],
         lifespan=lifespan,
+        middleware=[Middleware(CorsMiddleware), Middleware(RateLimitMiddleware, limiter=limiter)],
         exception_handlers={404: _not_found, 405: _method_not_allowed, 500: _server_error},
     )
     app.state.site = site
+    app.state.streaming, app.state.rate_limits = hub, limiter
     return app
 
 
@@ -125,7 +135,9 @@ async def _workers(site: Site, inbox: InboxDeps, delivery: DeliveryDeps) -> Asyn
     stop = asyncio.Event()
     tasks = [asyncio.create_task(inbox_worker.run_forever(inbox, stop), name="inbox-worker"),
              asyncio.create_task(delivery_worker.run_forever(delivery, utcnow, stop), name="delivery-worker"),
-             asyncio.create_task(housekeeping.run_forever(site.sessions, utcnow, stop), name="housekeeping")]
+             asyncio.create_task(housekeeping.run_forever(site.sessions, utcnow, stop, media_dir=site.settings.media_dir,
+                                                           urls=site.urls),
+                                 name="housekeeping")]
     try:
         yield
     finally:

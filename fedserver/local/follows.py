@@ -12,7 +12,7 @@ from fedserver.ids import new_id
 from fedserver.local import notifications
 from fedserver.local.errors import NotAllowed
 from fedserver.local.models.actors import Actor
-from fedserver.local.models.interactions import ACCEPTED, PENDING, Block, Follow
+from fedserver.local.models.interactions import ACCEPTED, PENDING, Block, DomainBlock, Follow
 from fedserver.local.urls import LocalUrls
 from fedserver.outbox import activities
 from fedserver.outbox.publish import publish
@@ -35,12 +35,22 @@ async def is_blocked_between(session: AsyncSession, first_id: int, second_id: in
     return await session.scalar(query) is not None
 
 
+async def _hides_domain(session: AsyncSession, actor_id: int, domain: str) -> bool:
+    """Whether the actor blocks this server (its own domain_blocks row; see local/domain_blocks.py)."""
+    if not domain:
+        return False
+    query = select(DomainBlock.id).where(DomainBlock.actor_id == actor_id, DomainBlock.domain == domain)
+    return await session.scalar(query) is not None
+
+
 async def request(session: AsyncSession, urls: LocalUrls, follower: Actor, target: Actor, *, now: datetime) -> Follow:
     """A local actor follows someone: at once for open local accounts, else pending until accepted."""
     if follower.id == target.id:
         raise NotAllowed("you cannot follow yourself")
     if await is_blocked_between(session, follower.id, target.id):
         raise NotAllowed("a block stands between these accounts")
+    if await _hides_domain(session, follower.id, target.domain):
+        raise NotAllowed("you block the server of this account")  # Mastodon's FollowService
     existing = await find(session, follower.id, target.id)
     if existing is not None:
         return existing
@@ -68,7 +78,8 @@ async def _arrive_locally(session: AsyncSession, follow: Follow, follower: Actor
 async def receive(session: AsyncSession, urls: LocalUrls, follower: Actor, target: Actor, activity_ap_id: str,
                   *, now: datetime) -> Follow | None:
     """A remote Follow of a local actor: Accept at once, hold it for approval, or Reject after a block."""
-    if await is_blocked_between(session, follower.id, target.id):
+    if await is_blocked_between(session, follower.id, target.id) or await _hides_domain(
+            session, target.id, follower.domain):  # a blocked server's Follow is rejected, as on Mastodon
         await _respond(session, urls, vocab.REJECT, target, follower, activity_ap_id)
         return None
     follow = await find(session, follower.id, target.id)
@@ -115,6 +126,7 @@ async def end(session: AsyncSession, urls: LocalUrls, follower: Actor, target: A
         return
     await session.execute(delete(Follow).where(Follow.id == follow.id))
     await notifications.withdraw(session, target.id, "follow", follower.id)
+    await notifications.withdraw(session, target.id, "follow_request", follower.id)  # a withdrawn request
     if target.domain != "":
         undone = activities.build_follow(follow.ap_id or "", follower.ap_id, target.ap_id)
         await publish(session, activities.build_undo(urls.activity(follower.username, new_id()), follower.ap_id,

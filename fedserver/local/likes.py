@@ -10,14 +10,18 @@ from fedserver.ids import new_id
 from fedserver.local import notifications
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.interactions import Like
+from fedserver.local.errors import NotFound
 from fedserver.local.models.statuses import Status
+from fedserver.local.visibility import can_see
 from fedserver.local.urls import LocalUrls
 from fedserver.outbox import activities
 from fedserver.outbox.publish import publish
 
 
 async def like(session: AsyncSession, urls: LocalUrls, actor: Actor, status: Status, *, now: datetime) -> Like:
-    """A local actor likes a status; a remote author's server gets a Like (each with its own id)."""
+    """A local actor likes a status it may see; a remote author's server gets a Like (each with its own id)."""
+    if not await can_see(session, actor, status):
+        raise NotFound("Record not found")
     existing = (await session.scalars(select(Like).where(Like.actor_id == actor.id, Like.status_id == status.id))).first()
     if existing is not None:
         return existing

@@ -1,14 +1,20 @@
 """Notifications: telling a local actor that someone followed, mentioned, liked or boosted them."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedserver.local import streams, thread_mutes
 from fedserver.local.models.actors import Actor
-from fedserver.local.models.interactions import Block, Mute
+from fedserver.local.models.interactions import Block, DomainBlock, Mute
+from fedserver.local.errors import NotFound
 from fedserver.local.models.notifications import KINDS, Notification
+from fedserver.local.models.statuses import Status
+from fedserver.local.timelines import Paging, newest_first, paged
+from fedserver.local.visibility import visible_to
 
 
 async def notify(session: AsyncSession, recipient: Actor, kind: str, from_actor: Actor, *,
@@ -16,14 +22,18 @@ async def notify(session: AsyncSession, recipient: Actor, kind: str, from_actor:
     """Add a notification for a local recipient, unless it is about themselves or someone they block or mute."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
-    if recipient.domain != "" or recipient.id == from_actor.id:
+    # A poll's author is told that their own poll ended (Mastodon does the same).
+    if recipient.domain != "" or (recipient.id == from_actor.id and kind != "poll"):
         return None
     if await _silenced(session, recipient.id, from_actor.id):
+        return None
+    if status_id is not None and await thread_mutes.silences(session, recipient.id, status_id):
         return None
     notification = Notification(recipient_id=recipient.id, kind=kind, from_actor_id=from_actor.id,
                                 status_id=status_id, created_at=now)
     session.add(notification)
     await session.flush()
+    await streams.on_notification(session, notification)
     return notification
 
 
@@ -41,4 +51,58 @@ async def _silenced(session: AsyncSession, recipient_id: int, from_actor_id: int
     blocked = select(Block.id).where(Block.actor_id == recipient_id, Block.target_id == from_actor_id)
     muted = select(Mute.id).where(Mute.actor_id == recipient_id, Mute.target_id == from_actor_id,
                                   Mute.hide_notifications.is_(True))
-    return (await session.scalar(blocked)) is not None or (await session.scalar(muted)) is not None
+    # A server the recipient hides (local/domain_blocks.py) sends them no notifications either.
+    domain = select(Actor.domain).where(Actor.id == from_actor_id).scalar_subquery()
+    hidden = select(DomainBlock.id).where(DomainBlock.actor_id == recipient_id, DomainBlock.domain == domain)
+    return any([await session.scalar(query) is not None for query in (blocked, muted, hidden)])
+
+
+def _readable(recipient_id: int) -> list[ColumnElement[bool]]:
+    """A recipient's notifications whose status (if any) they may still see, from no one they block."""
+    status_visible = select(Status.id).where(Status.id == Notification.status_id, visible_to(recipient_id)).exists()
+    blocked = select(Block.id).where(Block.actor_id == recipient_id, Block.target_id == Notification.from_actor_id)
+    return [Notification.recipient_id == recipient_id, ~blocked.exists(),
+            or_(Notification.status_id.is_(None), status_visible)]
+
+
+async def page(session: AsyncSession, recipient_id: int, paging: Paging, *, types: Sequence[str] = (),
+               exclude_types: Sequence[str] = (), from_actor_id: int | None = None) -> list[Notification]:
+    """A page of the recipient's notifications, newest first, narrowed by type and by who caused them."""
+    query = select(Notification).where(*_readable(recipient_id))
+    if types:
+        query = query.where(Notification.kind.in_(list(types)))
+    if exclude_types:
+        query = query.where(Notification.kind.not_in(list(exclude_types)))
+    if from_actor_id is not None:
+        query = query.where(Notification.from_actor_id == from_actor_id)
+    return newest_first(list((await session.scalars(paged(query, Notification.id, paging))).all()), paging)
+
+
+async def find_own(session: AsyncSession, recipient_id: int, notification_id: int) -> Notification:
+    """One of the recipient's notifications; anyone else's is not found."""
+    found = await session.scalar(select(Notification).where(Notification.id == notification_id,
+                                                            *_readable(recipient_id)))
+    if found is None:
+        raise NotFound("Record not found")
+    return found
+
+
+async def dismiss(session: AsyncSession, recipient_id: int, notification_id: int) -> None:
+    """Delete one of the recipient's notifications; NotFound when it is not theirs."""
+    result = await session.execute(delete(Notification).where(Notification.id == notification_id,
+                                                              Notification.recipient_id == recipient_id))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise NotFound("Record not found")
+
+
+async def clear(session: AsyncSession, recipient_id: int) -> None:
+    """Delete all of the recipient's notifications."""
+    await session.execute(delete(Notification).where(Notification.recipient_id == recipient_id))
+
+
+async def count_unread(session: AsyncSession, recipient_id: int, after_id: int | None, *, limit: int) -> int:
+    """How many readable notifications came after the marker, counted up to `limit` (Mastodon's unread_count)."""
+    query = select(Notification.id).where(*_readable(recipient_id))
+    if after_id is not None:
+        query = query.where(Notification.id > after_id)
+    return int(await session.scalar(select(func.count()).select_from(query.limit(limit).subquery())) or 0)

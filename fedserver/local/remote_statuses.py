@@ -10,7 +10,9 @@ from fedserver.activitypub import addressing
 from fedserver.activitypub.shapes import Note
 from fedserver.ids import id_at, new_id
 from fedserver.local import html, notifications, polls
+from fedserver.local import streams
 from fedserver.local.errors import NotAllowed
+from fedserver.local.search import index_status
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.media import MediaAttachment
 from fedserver.outbox import published
@@ -51,6 +53,9 @@ async def store(session: AsyncSession, note: Note, author: Actor, *, now: dateti
     if note.poll is not None:
         await polls.store_remote(session, status.id, note.poll)
     await _notify_mentions(session, status, author, now)
+    await index_status(session, status)
+    if not backfill:  # history fetched later is no news (Mastodon fans out only what is delivered)
+        await streams.on_status_created(session, status, author)
     return status
 
 
@@ -80,6 +85,8 @@ async def update(session: AsyncSession, note: Note, author: Actor, *, now: datet
     await _attach(session, status, note, author)
     if note.poll is not None:  # closing a poll, or new counts
         await polls.store_remote(session, status.id, note.poll)
+    await index_status(session, status)
+    await streams.on_status_updated(session, status, author)
     return status
 
 
@@ -90,6 +97,7 @@ async def remove(session: AsyncSession, ap_id: str, author: Actor) -> bool:
         return False
     if status.author_id != author.id:
         raise NotAllowed(f"{author.ap_id} may not delete {ap_id}")
+    await streams.on_status_deleted(session, status, author)  # before the row goes: its audience is read from it
     await session.execute(delete(Status).where(Status.id == status.id))
     await published.forget_object(session, ap_id)  # our boosts of it leave our outboxes too
     return True

@@ -1,6 +1,7 @@
 """Statuses: posting, finding and deleting, with the visibility rule in one place."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete as sql_delete
@@ -9,10 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedserver.ids import id_at, new_id
 from fedserver.local import follows, wire
+from fedserver.local import attachments, polls, post_notifications, streams, visibility
 from fedserver.local.errors import Invalid, NotFound
+from fedserver.local.media import forget_status_media
+from fedserver.local.search import index_status
 from fedserver.activitypub.shapes import Note
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.interactions import Pin
+from fedserver.local.models.media import MediaAttachment
 from fedserver.local.models.statuses import LISTED_VISIBILITIES, VISIBILITIES, Mention, Status, StatusEdit, StatusTag, Tag
 from fedserver.local.text import MentionTarget, mention_candidates, render_plain
 from fedserver.local.urls import LocalUrls
@@ -34,10 +39,14 @@ async def create(
     is_sensitive: bool = False,
     language: str | None = None,
     in_reply_to: Status | None = None,
+    media: Sequence[MediaAttachment] = (),
+    poll: polls.PollDraft | None = None,
     now: datetime,
 ) -> Status:
-    """Post a status by a local actor and publish its Create to the audience; raises Invalid."""
-    _check(text, visibility, spoiler_text)
+    """Post a status by a local actor and publish its Create to the audience; raises Invalid.
+    `media` comes from attachments.claim; a reply must answer a post the author may see."""
+    _check(text, visibility, spoiler_text, media=bool(media), poll=poll is not None)
+    await _check_reply(session, author, in_reply_to)
     targets = await _resolve_mentions(session, urls, text)
     rendered = render_plain(text, lambda user, host: targets.get((user.lower(), _domain_key(urls, host))), urls.tag)
     status_id = id_at(now)  # a local post's id is its creation time (DESIGN.md)
@@ -56,8 +65,11 @@ async def create(
     session.add_all(Mention(status_id=status.id, actor_id=actor_id) for actor_id in mentioned_ids)
     for tag_id in await _tag_ids(session, rendered.tags):
         session.add(StatusTag(status_id=status.id, tag_id=tag_id))
-    await session.flush()
+    await _attach_parts(session, status, media, poll, now)
     await _publish_create(session, urls, status, author, mentioned_ids)
+    await index_status(session, status)
+    await streams.on_status_created(session, status, author)
+    await post_notifications.tell_new(session, status, author, now=now)
     return status
 
 
@@ -82,9 +94,14 @@ async def audience_inboxes(session: AsyncSession, status: Status, author: Actor)
 
 
 async def edit(session: AsyncSession, urls: LocalUrls, status: Status, author: Actor, text: str, *,
-               spoiler_text: str = "", is_sensitive: bool = False, now: datetime) -> Status:
-    """Edit a local status: the former version joins the history, everyone who got it gets an Update."""
-    _check(text, status.visibility, spoiler_text)
+               spoiler_text: str = "", is_sensitive: bool = False, language: str | None = None,
+               media: Sequence[MediaAttachment] | None = None,
+               poll: polls.PollDraft | None | polls.Unchanged = polls.UNCHANGED, now: datetime) -> Status:
+    """Edit a local status: the former version joins the history, everyone who got it gets an Update.
+    media None and poll UNCHANGED leave those as they are; [] and None take them off."""
+    has_media = bool(media) if media is not None else await _has_media(session, status.id)
+    has_poll = poll is not None if poll != polls.UNCHANGED else status.object_type == "Question"
+    _check(text, status.visibility, spoiler_text, media=has_media, poll=has_poll)
     targets = await _resolve_mentions(session, urls, text)
     rendered = render_plain(text, lambda user, host: targets.get((user.lower(), _domain_key(urls, host))), urls.tag)
     session.add(StatusEdit(status_id=status.id, content_html=status.content_html, spoiler_text=status.spoiler_text,
@@ -92,7 +109,12 @@ async def edit(session: AsyncSession, urls: LocalUrls, status: Status, author: A
     status.content_html, status.source_text = rendered.html, text
     status.spoiler_text = spoiler_text.strip()
     status.is_sensitive = is_sensitive or bool(status.spoiler_text)
+    status.language = language or status.language
     status.edited_at = now
+    if media is not None:
+        await attachments.attach(session, status, media)
+    if not isinstance(poll, str):
+        await polls.replace_local(session, status, poll, now=now)
     await session.execute(sql_delete(StatusTag).where(StatusTag.status_id == status.id))
     for tag_id in await _tag_ids(session, rendered.tags):
         session.add(StatusTag(status_id=status.id, tag_id=tag_id))
@@ -104,8 +126,11 @@ async def edit(session: AsyncSession, urls: LocalUrls, status: Status, author: A
     note = await wire.note_shape(session, urls, status, author)
     update = activities.build_update(note, urls.activity(author.username, new_id()), now)
     await published.replace_object(session, status.ap_id, update["object"])
+    await index_status(session, status)
     await publish(session, update, inbox_urls=await audience_inboxes(session, status, author),
                   object_ap_id=status.ap_id)
+    await streams.on_status_updated(session, status, author)
+    await post_notifications.tell_edited(session, status, author, now=now)
     return status
 
 
@@ -158,21 +183,44 @@ async def delete(session: AsyncSession, urls: LocalUrls, status: Status, author:
     note = await wire.note_shape(session, urls, status, author)
     inboxes = await audience_inboxes(session, status, author)
     await published.forget_object(session, status.ap_id)
+    await forget_status_media(session, status.id)  # its files go once this transaction commits
+    await streams.on_status_deleted(session, status, author)  # before the row goes: its audience is read from it
     await session.execute(sql_delete(Status).where(Status.id == status.id))
     activity_id = urls.activity(author.username, new_id())
     await publish(session, activities.build_delete(author.ap_id, status.ap_id, activity_id, note.to, note.cc),
                   inbox_urls=inboxes, object_ap_id=status.ap_id)
 
 
-def _check(text: str, visibility: str, spoiler_text: str) -> None:
-    if not text.strip():
+def _check(text: str, visibility: str, spoiler_text: str, *, media: bool = False, poll: bool = False) -> None:
+    if not text.strip() and not media and not poll:
         raise Invalid("status", "ERR_BLANK", "a post needs some text")
+    if media and poll:
+        raise Invalid("media_ids", "ERR_INVALID", "a post with a poll cannot carry media")
     if len(text) > MAX_CHARACTERS:
         raise Invalid("status", "ERR_TOO_LONG", f"a post has at most {MAX_CHARACTERS} characters")
     if len(spoiler_text) > MAX_SPOILER:
         raise Invalid("spoiler_text", "ERR_TOO_LONG", f"a content warning has at most {MAX_SPOILER} characters")
     if visibility not in VISIBILITIES:
         raise Invalid("visibility", "ERR_INVALID", f"visibility must be one of {', '.join(VISIBILITIES)}")
+
+
+async def _check_reply(session: AsyncSession, author: Actor, in_reply_to: Status | None) -> None:
+    """A reply answers a post its author may see; anything else does not exist for them (Mastodon: 404)."""
+    if in_reply_to is not None and not await visibility.can_see(session, author, in_reply_to):
+        raise NotFound("The post you are trying to reply to does not appear to exist.")
+
+
+async def _attach_parts(session: AsyncSession, status: Status, media: Sequence[MediaAttachment],
+                        poll: polls.PollDraft | None, now: datetime) -> None:
+    await attachments.attach(session, status, media)
+    if poll is not None:
+        await polls.create_local(session, status, poll, now=now)
+    await session.flush()
+
+
+async def _has_media(session: AsyncSession, status_id: int) -> bool:
+    query = select(MediaAttachment.id).where(MediaAttachment.status_id == status_id).limit(1)
+    return await session.scalar(query) is not None
 
 
 def _domain_key(urls: LocalUrls, host: str | None) -> str:

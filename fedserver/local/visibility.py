@@ -20,7 +20,7 @@ from fedserver.local.models.statuses import DIRECT, LISTED_VISIBILITIES, PRIVATE
 def visible_to(viewer_id: int | None, status: Any = Status) -> ColumnElement[bool]:
     """A SQL condition on Status (or an alias of it, such as a boost's original) that holds when the
     viewer (None: anonymous) may see the row."""
-    listed = status.visibility.in_(LISTED_VISIBILITIES)
+    listed: ColumnElement[bool] = status.visibility.in_(LISTED_VISIBILITIES)
     if viewer_id is None:
         return listed
     author = status.author_id

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedserver.activitypub import addressing
 from fedserver.activitypub.shapes import Actor as ActorShape
 from fedserver.activitypub.shapes import Attachment, Hashtag, Image, Mention, Note, PropertyValue, PublicKey
+from fedserver.local import polls
 from fedserver.local.models.actors import GROUP, Actor
 from fedserver.local.models.groups import MODERATORS, GroupSettings
 from fedserver.local.models.media import MediaAttachment
@@ -64,6 +65,7 @@ async def note_shape(session: AsyncSession, urls: LocalUrls, status: Status, aut
         ),
         attachments=tuple(_attachment(urls, item) for item in media),
         replies=f"{status.ap_id}/replies",
+        poll=await polls.shape_of(session, status.id) if status.object_type == "Question" else None,
     )
 
 

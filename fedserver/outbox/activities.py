@@ -63,6 +63,14 @@ def build_announce(activity_ap_id: str, actor: str, object_ap_id: str, to: tuple
                                     to=to, cc=cc, published=published))
 
 
+def build_vote(vote_ap_id: str, voter: str, question: str, question_author: str, choice: str) -> dict[str, Any]:
+    """One poll vote as Mastodon sends it: Create{Note} named after the option, to the poll's author only."""
+    note: dict[str, object] = {"id": vote_ap_id, "type": vocab.NOTE, "name": choice, "attributedTo": voter,
+                               "inReplyTo": question, "to": question_author}
+    return render_activity(Activity(ap_id=f"{vote_ap_id}/activity", type=vocab.CREATE, actor=voter, object=note,
+                                    to=(question_author,)))
+
+
 def build_block(activity_ap_id: str, actor: str, target: str) -> dict[str, Any]:
     return render_activity(Activity(ap_id=activity_ap_id, type=vocab.BLOCK, actor=actor, object=target))
 

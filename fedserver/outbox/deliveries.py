@@ -289,3 +289,11 @@ async def prune_finished(session: AsyncSession, *, older_than: datetime) -> int:
         delete(Delivery).where(Delivery.state.in_(FINISHED), Delivery.next_attempt_at < older_than)
         .execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def inboxes_of_sender(session: AsyncSession, sender_ap_id: str, *, pending_only: bool = False) -> list[str]:
+    """The inboxes that deliveries of one sender went (or, pending_only, still go) to, as far as rows remain."""
+    query = select(Delivery.inbox_url).distinct().where(Delivery.sender_ap_id == sender_ap_id)
+    if pending_only:
+        query = query.where(Delivery.state == PENDING)
+    return list((await session.scalars(query.order_by(Delivery.inbox_url))).all())

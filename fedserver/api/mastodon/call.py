@@ -7,6 +7,7 @@ local rules' refusals to the statuses and bodies Mastodon clients expect (CLIENT
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -115,6 +116,8 @@ def endpoint(*, scope: str | None = None, user: bool = False, write: bool = Fals
                 return _error(403, str(exc))
             except LocalError as exc:
                 return _error(422, str(exc))
+            finally:
+                await request.close()  # uploads are spooled to temporary files: close them whatever happened
 
         return run
 
@@ -173,19 +176,33 @@ async def _params(request: Request) -> dict[str, Any]:
     return params
 
 
+_NESTED_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])+)$")
+
+
 def _from_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """`a[]=1&a[]=2` becomes a list, `b[c]=x` a nested dict (Rails conventions Mastodon clients use)."""
+    """Rails conventions Mastodon clients use: `a[]=1&a[]=2` becomes a list, `b[c]=x` a nested dict,
+    `fields_attributes[0][name]=x` a dict of dicts; a key that fits none of them is kept as it is."""
     params: dict[str, Any] = {}
     for key, value in pairs:
-        if key.endswith("[]"):
-            params.setdefault(key[:-2], []).append(value)
-        elif "[" in key and key.endswith("]"):
-            outer, inner = key[:-1].split("[", 1)
-            nested = params.setdefault(outer, {})
-            if isinstance(nested, dict):
-                nested[inner.rstrip("]")] = value
-        else:
+        match = _NESTED_KEY.match(key)
+        path = [match[1], *re.findall(r"\[([^\[\]]*)\]", match[2])] if match else []
+        if not path or "" in path[:-1]:  # `a[][b]` (arrays of hashes) is not used by any client we know
             params[key] = value
+            continue
+        target: dict[str, Any] = params
+        for name in path[:-2]:
+            if not isinstance(target.get(name), dict):
+                target[name] = {}
+            target = target[name]
+        parent, last = path[-2], path[-1]
+        if last == "":
+            if not isinstance(target.get(parent), list):
+                target[parent] = []
+            target[parent].append(value)
+        else:
+            if not isinstance(target.get(parent), dict):
+                target[parent] = {}
+            target[parent][last] = value
     return params
 
 

@@ -37,9 +37,10 @@ def link_header(call: Call, ids: Sequence[int], *, next_id: int | None = None, p
     if not ids and next_id is None:
         return
     base = f"{call.site.urls.base_url}{call.request.url.path}"
-    kept = {key: value for key, value in call.request.query_params.items()
-            if key not in ("max_id", "since_id", "min_id")}
+    # multi_items: repeated parameters (types[]=mention&types[]=follow) stay in the links, as on Mastodon.
+    kept = [(key, value) for key, value in call.request.query_params.multi_items()
+            if key not in ("max_id", "since_id", "min_id")]
     older = next_id if next_id is not None else min(ids)
     newer = prev_id if prev_id is not None else max(ids)
-    call.headers["Link"] = (f'<{base}?{urlencode({**kept, "max_id": older})}>; rel="next", '
-                            f'<{base}?{urlencode({**kept, "min_id": newer})}>; rel="prev"')
+    call.headers["Link"] = (f'<{base}?{urlencode([*kept, ("max_id", older)])}>; rel="next", '
+                            f'<{base}?{urlencode([*kept, ("min_id", newer)])}>; rel="prev"')

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fedserver.local.media import PREVIEW_SIDE, fit
 from fedserver.local.models.media import MediaAttachment
 from fedserver.local.urls import LocalUrls
 
@@ -15,6 +16,10 @@ def render_media(urls: LocalUrls, item: MediaAttachment) -> dict[str, Any]:
     if item.width and item.height:
         meta["original"] = {"width": item.width, "height": item.height, "size": f"{item.width}x{item.height}",
                             "aspect": round(item.width / item.height, 6)}
+        if item.preview_path:  # our previews are the original fitted into PREVIEW_SIDE (local.media.fit)
+            small = fit(item.width, item.height, PREVIEW_SIDE)
+            meta["small"] = {"width": small[0], "height": small[1], "size": f"{small[0]}x{small[1]}",
+                             "aspect": round(small[0] / small[1], 6)}
     return {
         "id": str(item.id), "type": item.kind if item.kind in ("image", "gifv", "video", "audio") else "unknown",
         "url": url, "preview_url": preview, "remote_url": item.remote_url if not item.file_path else None,

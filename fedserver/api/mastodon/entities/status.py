@@ -4,12 +4,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedserver.activitypub import dates
 from fedserver.api.mastodon.entities.account import acct, render_accounts
+from fedserver.api.mastodon.entities.filter import apply_filters
 from fedserver.api.mastodon.entities.media import render_media
+from fedserver.api.mastodon.entities.poll import render_polls
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.clients import ThreadMute
 from fedserver.local.models.interactions import Bookmark, Like, Pin
@@ -19,8 +21,10 @@ from fedserver.local.urls import LocalUrls
 
 
 async def render_statuses(session: AsyncSession, urls: LocalUrls, statuses: Sequence[Status],
-                          viewer: Actor | None, viewer_account_id: int | None = None) -> list[dict[str, Any]]:
-    """Status entities in the given order; boosts carry their original in `reblog`."""
+                          viewer: Actor | None, viewer_account_id: int | None = None,
+                          filter_context: str | None = None) -> list[dict[str, Any]]:
+    """Status entities in the given order; boosts carry their original in `reblog`; with a filter
+    context (home, notifications, public, thread, account) the viewer's filters fill `filtered`."""
     originals = await _by_id(session, [s.reblog_of_id for s in statuses if s.reblog_of_id])
     every = {s.id: s for s in statuses} | originals
     parents = dict((await session.execute(select(Status.id, Status.author_id).where(
@@ -32,8 +36,12 @@ async def render_statuses(session: AsyncSession, urls: LocalUrls, statuses: Sequ
         media=await _grouped(session, MediaAttachment, MediaAttachment.status_id, every, MediaAttachment.position),
         mentions=await _mentions(session, urls, every), tags=await _tags(session, urls, every),
         counts=await _counts(session, every), viewer=await _viewer_state(session, every, viewer, viewer_account_id),
+        polls=await render_polls(session, list(every.values()), viewer),
     )
-    return [context.render(status, every.get(status.reblog_of_id or -1)) for status in statuses]
+    rendered = [context.render(status, every.get(status.reblog_of_id or -1)) for status in statuses]
+    if filter_context is not None and viewer_account_id is not None:
+        await apply_filters(session, viewer_account_id, filter_context, statuses, every, rendered)
+    return rendered
 
 
 async def render_status(session: AsyncSession, urls: LocalUrls, status: Status, viewer: Actor | None,
@@ -69,13 +77,16 @@ class _Context:
             "sensitive": status.is_sensitive, "spoiler_text": status.spoiler_text, "visibility": status.visibility,
             "media_attachments": [render_media(self.urls, item) for item in self.media.get(status.id, [])],
             "mentions": self.mentions.get(status.id, []), "tags": self.tags.get(status.id, []),
-            "card": None, "poll": None, "application": None, "language": status.language, "filtered": [],
+            "card": None, "poll": self.polls.get(status.id), "application": None, "language": status.language, "filtered": [],
         }
 
 
 def _time(moment: Any) -> str:
     """Mastodon's timestamps carry milliseconds: 2026-11-25T14:28:40.123Z."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+timestamp = _time  # the same format for the other entities (Notification, Marker, Filter ...)
 
 
 async def _by_id(session: AsyncSession, ids: list[int]) -> dict[int, Status]:
@@ -113,12 +124,15 @@ async def _tags(session: AsyncSession, urls: LocalUrls, every: dict[int, Status]
 
 async def _counts(session: AsyncSession, every: dict[int, Status]) -> tuple[dict[int, int], ...]:
     ids = list(every)
-    results = []
-    for column, model in ((Status.in_reply_to_id, Status), (Status.reblog_of_id, Status), (Like.status_id, Like)):
-        rows = await session.execute(select(column, func.count()).select_from(model).where(column.in_(ids))
-                                     .group_by(column))
-        results.append({row[0]: row[1] for row in rows.all()})
-    return tuple(results)
+    # One round trip for the three counts (replies, reblogs, favourites): a timeline page's cost is mostly
+    # its number of queries (bench/home_timeline.py).
+    parts = [select(literal(kind), column, func.count()).select_from(model).where(column.in_(ids)).group_by(column)
+             for kind, (column, model) in enumerate(((Status.in_reply_to_id, Status), (Status.reblog_of_id, Status),
+                                                     (Like.status_id, Like)))]
+    results: tuple[dict[int, int], ...] = ({}, {}, {})
+    for kind, status_id, count in (await session.execute(union_all(*parts))).all():
+        results[kind][status_id] = count
+    return results
 
 
 async def _viewer_state(session: AsyncSession, every: dict[int, Status], viewer: Actor | None,
@@ -127,14 +141,14 @@ async def _viewer_state(session: AsyncSession, every: dict[int, Status], viewer:
         return set(), set(), set(), set(), set()
     ids = list(every)
 
-    async def ids_of(query: Any) -> set[int]:
-        return set((await session.scalars(query)).all())
-
-    liked = await ids_of(select(Like.status_id).where(Like.actor_id == viewer.id, Like.status_id.in_(ids)))
-    boosted = await ids_of(select(Status.reblog_of_id).where(Status.author_id == viewer.id,
-                                                             Status.reblog_of_id.in_(ids)))
-    marked = await ids_of(select(Bookmark.status_id).where(Bookmark.actor_id == viewer.id, Bookmark.status_id.in_(ids)))
-    pinned = await ids_of(select(Pin.status_id).where(Pin.actor_id == viewer.id, Pin.status_id.in_(ids)))
+    # liked, boosted, bookmarked, pinned: one round trip, each row tagged with which of the four it is.
+    parts = [select(literal(kind), column).where(actor == viewer.id, column.in_(ids)) for kind, (column, actor) in
+             enumerate(((Like.status_id, Like.actor_id), (Status.reblog_of_id, Status.author_id),
+                        (Bookmark.status_id, Bookmark.actor_id), (Pin.status_id, Pin.actor_id)))]
+    found: tuple[set[int], ...] = (set(), set(), set(), set())
+    for kind, status_id in (await session.execute(union_all(*parts))).all():
+        found[kind].add(status_id)
+    liked, boosted, marked, pinned = found
     threads = {s.thread_ap_id for s in every.values() if s.thread_ap_id}
     muted_threads = set((await session.scalars(select(ThreadMute.thread_ap_id).where(
         ThreadMute.account_id == (account_id or -1), ThreadMute.thread_ap_id.in_(threads))))) if threads else set()
