@@ -116,3 +116,16 @@ def is_busy(error: BaseException) -> bool:
     from sqlalchemy.exc import OperationalError
 
     return isinstance(error, OperationalError) and "database is locked" in str(error)
+
+
+async def lock_for_writing(session: AsyncSession) -> None:
+    """On SQLite, take the write lock now, waiting up to the busy timeout.
+
+    A transaction that reads first and writes later cannot wait for the lock: SQLite refuses the
+    upgrade at once ("database is locked") when another connection wrote meanwhile. Workers that
+    read before they write call this first; a no-op UPDATE takes the lock like BEGIN IMMEDIATE.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        from sqlalchemy import text
+
+        await session.execute(text("UPDATE alembic_version SET version_num = version_num WHERE 0"))

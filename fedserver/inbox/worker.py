@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedserver.activitypub import jsonld
-from fedserver.db import is_busy
+from fedserver.db import is_busy, lock_for_writing
 from fedserver.activitypub.errors import MalformedObject, OriginMismatch, PeerUnavailable
 from fedserver.activitypub.fetch import Gone
 from fedserver.inbox import queue
@@ -71,6 +71,7 @@ async def process_batch(deps: InboxDeps, now: datetime, limit: int = BATCH) -> i
             log.exception("inbox failed preparing %s", item.activity_ap_id)
             retries.append((item, f"{type(exc).__name__}: {exc}"))
     async with deps.sessions() as session, session.begin():
+        await lock_for_writing(session)
         signers: dict[str, Actor] = {}
         for prepared in ready:
             state, note = await _apply(deps, session, prepared, signers, now)
@@ -100,7 +101,10 @@ async def _apply(deps: InboxDeps, session: AsyncSession, prepared: _Prepared, si
         signers.pop(item.actor_ap_id, None)  # a Delete of the actor may have removed it
         return queue.SKIPPED, f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # the worker boundary: rolled back to the savepoint, tried again later
-        log.exception("inbox failed on %s", item.activity_ap_id)
+        if is_busy(exc):
+            log.warning("inbox: the database was busy applying %s; trying again later", item.activity_ap_id)
+        else:
+            log.exception("inbox failed on %s", item.activity_ap_id)
         signers.pop(item.actor_ap_id, None)
         return RETRY, f"{type(exc).__name__}: {exc}"
     log.info("inbox applied %s: %s", item.activity_ap_id, incoming.skipped or "done")

@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fedserver.activitypub import signatures
-from fedserver.db import is_busy
+from fedserver.db import is_busy, lock_for_writing
 from fedserver.activitypub.ssrf import ForbiddenAddress
 from fedserver.outbox import deliveries
 from fedserver.outbox.deliveries import ClaimedDelivery, Outcome
@@ -58,6 +58,7 @@ async def deliver_batch(deps: DeliveryDeps, now: datetime, limit: int = BATCH) -
     results = [pair for group in await asyncio.gather(*(_send_to_origin(deps, group, now)
                                                         for group in by_origin.values())) for pair in group]
     async with deps.sessions() as session, session.begin():
+        await lock_for_writing(session)
         # Released rows first, so that the origin breaker in record() can postpone them too.
         for delivery in (delivery for delivery, outcome in results if outcome is None):
             await deliveries.release(session, delivery.id)
