@@ -66,15 +66,14 @@ async def create(
     for tag_id in await _tag_ids(session, rendered.tags):
         session.add(StatusTag(status_id=status.id, tag_id=tag_id))
     await _attach_parts(session, status, media, poll, now)
-    await _publish_create(session, urls, status, author, mentioned_ids)
+    await _publish_create(session, urls, status, author)
     await index_status(session, status)
     await streams.on_status_created(session, status, author)
     await post_notifications.tell_new(session, status, author, now=now)
     return status
 
 
-async def _publish_create(session: AsyncSession, urls: LocalUrls, status: Status, author: Actor,
-                          mentioned_ids: list[int]) -> None:
+async def _publish_create(session: AsyncSession, urls: LocalUrls, status: Status, author: Actor) -> None:
     note = await wire.note_shape(session, urls, status, author)
     await publish(
         session, activities.build_create(note), inbox_urls=await audience_inboxes(session, status, author),
