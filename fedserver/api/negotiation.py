@@ -19,16 +19,17 @@ def choose(request: Request) -> Representation | None:
     accept = request.headers.get("accept", "").strip()
     if not accept:
         return HTML
-    best: tuple[float, int, Representation] | None = None
-    for position, part in enumerate(accept.split(",")):
+    best: tuple[float, bool] | None = None
+    chosen: Representation | None = None
+    for part in accept.split(","):
         kind, quality = _classify(part)
         if kind is None or quality <= 0:
             continue
-        # Higher quality wins; on a tie, ActivityPub JSON wins over a */* catch-all, then earlier wins.
-        rank = (quality, 1 if kind == ACTIVITY else 0, -position)
-        if best is None or rank[:2] > best[:2]:
-            best = (quality, rank[1], kind)
-    return None if best is None else best[2]
+        # Higher quality wins; on a tie ActivityPub JSON beats a */* catch-all; else the earlier one stays.
+        rank = (quality, kind == ACTIVITY)
+        if best is None or rank > best:
+            best, chosen = rank, kind
+    return chosen
 
 
 def _classify(part: str) -> tuple[Representation | None, float]:

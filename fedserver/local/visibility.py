@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.interactions import ACCEPTED, Block, Follow
-from fedserver.local.models.statuses import DIRECT, LISTED_VISIBILITIES, PRIVATE, Mention, Status
+from fedserver.local.models.statuses import LISTED_VISIBILITIES, PRIVATE, Mention, Status
 
 
 def visible_to(viewer_id: int | None, status: Any = Status) -> ColumnElement[bool]:
@@ -39,7 +39,4 @@ async def can_see(session: AsyncSession, viewer: Actor | None, status: Status) -
     visible = set((await session.scalars(query)).all())
     return all(status_id in visible for status_id in ids)
 
-
-def is_direct(status: Status) -> bool:
-    return status.visibility == DIRECT
 

@@ -54,13 +54,6 @@ async def render_account_list(session: AsyncSession, urls: LocalUrls, actors: Se
     return [rendered[actor.id] for actor in actors]
 
 
-async def _counts(session: AsyncSession, column: Any, ids: list[int], *conditions: Any) -> dict[int, int]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(column, func.count()).where(column.in_(ids), *conditions).group_by(column))
-    return {row[0]: row[1] for row in rows.all()}
-
-
 def acct(urls: LocalUrls, actor: Actor) -> str:
     """username for our own accounts, username@domain for remote ones (Mastodon's acct)."""
     return actor.username if actor.domain == "" else f"{actor.username}@{actor.domain}"
