@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, MetaData, event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransactionOrigin
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -54,16 +54,25 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# Execution option on a connection whose transactions will write: on SQLite they BEGIN IMMEDIATE.
+WRITES = "fedserver_writes"
+
+
 def create_engine(database_url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys, secure_delete and a busy timeout."""
+    """An async engine; SQLite gets WAL, foreign keys, secure_delete, a busy timeout, and write
+    transactions that start with BEGIN IMMEDIATE (see _sqlite_begin)."""
     if database_url.startswith("sqlite"):
         engine = create_async_engine(database_url, connect_args={"timeout": 30})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(database_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The driver begins a transaction itself only before a statement that writes, reads before it run on
+    # their own: sessions used without begin() read as before, and a write there waits for the lock.
+    dbapi_connection.isolation_level = "IMMEDIATE"
     cursor = dbapi_connection.cursor()
     # secure_delete: deleted rows are overwritten, not left in free pages (DESIGN.md, privacy).
     for pragma in ("journal_mode=WAL", "foreign_keys=ON", "secure_delete=ON", "synchronous=NORMAL", "busy_timeout=30000"):
@@ -71,14 +80,39 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    # A transaction that read first cannot wait for the write lock: SQLite refuses the upgrade at once
+    # ("database is locked") when another connection writes meanwhile, busy_timeout or not; and reads
+    # the driver ran outside it would be stale (lost updates). So a writer's transaction starts with
+    # BEGIN IMMEDIATE, which waits up to busy_timeout for the lock (SQLAlchemy's SQLite dialect docs,
+    # "Enabling Non-Legacy SQLite Transactional Modes"). Readers take no lock and run beside it under WAL.
+    if connection.get_execution_options().get(WRITES, False):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def writer_of(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine and pool, for transactions that will write (BEGIN IMMEDIATE on SQLite)."""
+    return engine.execution_options(**{WRITES: True})
+
+
 def session_factory(
     engine: AsyncEngine, on_write_committed: Callable[[], None] | None = None
 ) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit; on_write_committed runs after each
-    commit that changed something (caches of rendered documents listen to it)."""
+    commit that changed something (caches of rendered documents listen to it).
+
+    A session begun with `session.begin()` is a write transaction: on SQLite it starts with BEGIN
+    IMMEDIATE. A session used without begin() reads without taking a lock, so reads run beside the
+    writer under WAL; should it write, the driver begins IMMEDIATE just before that statement."""
+    writer: Engine | None = writer_of(engine).sync_engine if engine.dialect.name == "sqlite" else None
 
     class CitySession(Session):
-        pass
+        def get_bind(self, mapper: Any = None, **kw: Any) -> Engine | Connection:
+            transaction = self.get_transaction()
+            if (writer is not None and kw.get("bind") is None and transaction is not None
+                    and transaction.origin is SessionTransactionOrigin.BEGIN):
+                return writer
+            return super().get_bind(mapper, **kw)
 
     if on_write_committed is not None:
         callback = on_write_committed
@@ -96,7 +130,7 @@ async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest Alembic revision (run on every start)."""
     if engine.url.get_backend_name() == "sqlite" and engine.url.database:
         Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
-    async with engine.begin() as connection:
+    async with writer_of(engine).begin() as connection:  # two processes starting at once: one waits
         await connection.run_sync(_upgrade)
 
 
@@ -121,11 +155,11 @@ def is_busy(error: BaseException) -> bool:
 async def lock_for_writing(session: AsyncSession) -> None:
     """On SQLite, take the write lock now, waiting up to the busy timeout.
 
-    A transaction that reads first and writes later cannot wait for the lock: SQLite refuses the
-    upgrade at once ("database is locked") when another connection wrote meanwhile. Workers that
-    read before they write call this first; a no-op UPDATE takes the lock like BEGIN IMMEDIATE.
+    A session begun with `session.begin()` holds it from its BEGIN IMMEDIATE already (then this does
+    nothing); an autobegun session that is about to read and then write gets it here, by a no-op UPDATE.
     """
-    if session.get_bind().dialect.name == "sqlite":
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite" and not bind.get_execution_options().get(WRITES, False):
         from sqlalchemy import text
 
         await session.execute(text("UPDATE alembic_version SET version_num = version_num WHERE 0"))
