@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fedserver.db import is_busy
 from fedserver.inbox import queue
-from fedserver.local import account_deletion, follows, media, mutes, poll_votes, search
+from fedserver.local import account_deletion, follows, media, mutes, poll_votes, scheduled_statuses, search
 from fedserver.local import streams
 from fedserver.local.urls import LocalUrls
 from fedserver.outbox import deliveries
@@ -52,9 +52,26 @@ async def finish_polls(sessions: async_sessionmaker[AsyncSession], urls: LocalUr
         return await poll_votes.finish_ended(session, urls, since=since, now=now)
 
 
+async def publish_poll_counts(sessions: async_sessionmaker[AsyncSession], urls: LocalUrls, *, now: datetime) -> int:
+    """Open local polls that got votes: their audience gets the counts, at most every few minutes per poll."""
+    async with sessions() as session, session.begin():
+        return await poll_votes.publish_counts(session, urls, now=now)
+
+
+async def publish_scheduled(sessions: async_sessionmaker[AsyncSession], urls: LocalUrls, *, now: datetime) -> int:
+    """Scheduled statuses that are due are posted, each in its own transaction; how many."""
+    published = 0
+    while published < scheduled_statuses.PUBLISH_BATCH:
+        async with sessions() as session, session.begin():
+            if not await scheduled_statuses.publish_next_due(session, urls, now=now):
+                break
+        published += 1
+    return published
+
+
 async def run_forever(sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime],
                       stop: asyncio.Event, *, media_dir: Path | None = None, urls: LocalUrls | None = None) -> None:
-    """Finish ended polls every minute and tidy once an hour, until stopped."""
+    """Finish ended polls and publish due scheduled statuses every minute, tidy once an hour, until stopped."""
     tidied_until = polls_until = clock() - INTERVAL
     while not stop.is_set():
         now = clock()
@@ -62,6 +79,8 @@ async def run_forever(sessions: async_sessionmaker[AsyncSession], clock: Callabl
             if urls is not None:
                 await finish_polls(sessions, urls, since=polls_until, now=now)
                 polls_until = now
+                await publish_poll_counts(sessions, urls, now=now)
+                await publish_scheduled(sessions, urls, now=now)
             if now - tidied_until >= INTERVAL:
                 await tidy(sessions, since=tidied_until, now=now, media_dir=media_dir)
                 tidied_until = now

@@ -18,7 +18,7 @@ from fedserver.document_cache import CachedDocument
 from fedserver.api.cursors import BadCursor, optional_id, page_number
 from fedserver.api.responses import activity_json, error
 from fedserver.ids import InvalidId, parse_id
-from fedserver.local import accounts, follows, statuses, wire
+from fedserver.local import accounts, follows, preferences, statuses, wire
 from fedserver.local.errors import NotFound
 from fedserver.local.models.actors import Actor
 from fedserver.outbox import published
@@ -147,6 +147,8 @@ async def outbox(request: Request, session: AsyncSession, site: Site) -> Respons
 @_document(_profile_page)
 async def followers(request: Request, session: AsyncSession, site: Site) -> Response:
     actor = await _local_actor(session, request)
+    if await preferences.hides_collections(session, actor.id):
+        return _count_only(request, actor.followers_url or "", await follows.count_followers(session, actor.id))
     return await _numbered_collection(request, session, actor.id, actor.followers_url or "",
                                     await follows.count_followers(session, actor.id), follows.followers_page)
 
@@ -154,8 +156,17 @@ async def followers(request: Request, session: AsyncSession, site: Site) -> Resp
 @_document(_profile_page)
 async def following(request: Request, session: AsyncSession, site: Site) -> Response:
     actor = await _local_actor(session, request)
+    if await preferences.hides_collections(session, actor.id):
+        return _count_only(request, actor.following_url or "", await follows.count_following(session, actor.id))
     return await _numbered_collection(request, session, actor.id, actor.following_url or "",
                                     await follows.count_following(session, actor.id), follows.following_page)
+
+
+def _count_only(request: Request, base: str, total: int) -> Response:
+    """hide_collections: the size without the members and no pages (Mastodon answers a page 403)."""
+    if page_number(request) is not None:
+        return error(403, "this account hides its followers and follows")
+    return activity_json(render_collection(Collection(ap_id=base, total_items=total)))
 
 
 async def _numbered_collection(request: Request, session: AsyncSession, owner_id: int, base: str, total: int,

@@ -196,6 +196,64 @@ async def remove_status(session: AsyncSession, removed: FilterStatus) -> None:
     await session.flush()
 
 
+# --- filters v1: each one keyword of a v2 filter, as Mastodon 4 maps them ------------------------------------
+
+async def keywords_with_filters(session: AsyncSession, account_id: int) -> list[tuple[FilterKeyword, Filter]]:
+    """Every keyword of the account's filters with its filter, oldest first (what GET /api/v1/filters lists)."""
+    rows = await session.execute(select(FilterKeyword, Filter).join(Filter, Filter.id == FilterKeyword.filter_id)
+                                 .where(Filter.account_id == account_id).order_by(FilterKeyword.id))
+    return [(keyword, owner) for keyword, owner in rows.all()]
+
+
+async def find_own_v1(session: AsyncSession, account_id: int, keyword_id: int) -> tuple[FilterKeyword, Filter]:
+    """A v1 filter: one keyword of the account's filters, with the filter it belongs to."""
+    keyword = await find_own_keyword(session, account_id, keyword_id)
+    owner = await session.get(Filter, keyword.filter_id)
+    assert owner is not None  # the keyword was found through it
+    return keyword, owner
+
+
+async def create_v1(session: AsyncSession, account_id: int, *, phrase: str | None, contexts: Sequence[str],
+                    irreversible: bool, whole_word: bool, expires_at: datetime | None) -> tuple[FilterKeyword, Filter]:
+    """A v1 filter: a v2 filter titled with the phrase, holding the phrase as its one keyword."""
+    if not (phrase or "").strip():
+        raise Invalid("phrase", "ERR_BLANK", "Phrase can't be blank")
+    owner = await create(session, account_id, title=phrase, contexts=contexts,
+                         action="hide" if irreversible else "warn", expires_at=expires_at)
+    return await add_keyword(session, owner, phrase, whole_word), owner
+
+
+@dataclass(frozen=True)
+class FilterChanges:
+    """What a v1 update may change on the v2 filter; None leaves it, expires_at needs has_expiry."""
+
+    phrase: str | None = None
+    contexts: Sequence[str] | None = None
+    irreversible: bool | None = None
+    has_expiry: bool = False
+    expires_at: datetime | None = None
+
+
+async def update_v1(session: AsyncSession, keyword: FilterKeyword, owner: Filter, changes: FilterChanges, *,
+                    whole_word: bool | None) -> None:
+    """Change a v1 filter: the keyword, and the filter behind it only if that holds no other keyword
+    (Mastodon refuses, as the change would reach the other keywords too)."""
+    # The phrase is the keyword's only: Mastodon's v1 update leaves the filter's title as it was.
+    await update_keyword(session, keyword, keyword=changes.phrase, whole_word=whole_word)
+    contexts = _contexts(changes.contexts) if changes.contexts is not None else owner.contexts
+    action = ("hide" if changes.irreversible else "warn") if changes.irreversible is not None else owner.action
+    expires_at = changes.expires_at if changes.has_expiry else owner.expires_at
+    if (contexts, action, expires_at) == (owner.contexts, owner.action, owner.expires_at):
+        return
+    others = await session.scalar(select(FilterKeyword.id).where(FilterKeyword.filter_id == owner.id,
+                                                                 FilterKeyword.id != keyword.id).limit(1))
+    if others is not None:
+        raise Invalid("context", "ERR_INVALID", "These parameters cannot be changed from this application because "
+                      "they apply to more than one filter keyword. Use a more recent application or the web interface.")
+    owner.contexts, owner.action, owner.expires_at = contexts, action, expires_at
+    await session.flush()
+
+
 # --- applying filters ---------------------------------------------------------------------------------------
 
 async def active(session: AsyncSession, account_id: int, context: str, *, now: datetime) -> list[Active]:

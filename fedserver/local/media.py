@@ -18,17 +18,19 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import anyio
 import blurhash  # type: ignore[import-untyped]
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
-from sqlalchemy import delete, event, select
+from sqlalchemy import ColumnElement, delete, event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from fedserver.local.errors import Invalid, NotFound
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.media import MediaAttachment
+from fedserver.local.models.scheduling import ScheduledStatusMedia
 
 MAX_BYTES = 16 * 1024 * 1024  # 16 MiB, as Mastodon's IMAGE_LIMIT and our instance configuration say
 MAX_PIXELS = 33_177_600  # 7680 x 4320, Mastodon's image_matrix_limit: bigger is a decompression bomb to us
@@ -226,6 +228,8 @@ async def delete_unattached(session: AsyncSession, item: MediaAttachment) -> Non
     """Delete an upload and its files; one attached to a status goes only with its status."""
     if item.status_id is not None:
         raise Invalid("id", "ERR_TAKEN", "Media attachment is currently used by a status")
+    if await session.scalar(select(_held_for_later(item.id))):
+        raise Invalid("id", "ERR_TAKEN", "Media attachment is currently used by a scheduled status")
     await session.execute(delete(MediaAttachment).where(MediaAttachment.id == item.id))
     _remove_after_commit(session, [item])
 
@@ -249,9 +253,11 @@ async def forget_actor_media(session: AsyncSession, actor_id: int) -> None:
 
 
 async def remove_unattached(session: AsyncSession, media_dir: Path, older_than: datetime) -> int:
-    """Delete uploads never attached to a status since before `older_than`, rows and files; how many."""
+    """Delete uploads never attached to a status since before `older_than`, rows and files; how many.
+    Uploads a scheduled status holds wait for it, however long (local/scheduled_statuses.py)."""
     items = (await session.scalars(select(MediaAttachment).where(
-        MediaAttachment.status_id.is_(None), MediaAttachment.created_at < older_than))).all()
+        MediaAttachment.status_id.is_(None), MediaAttachment.created_at < older_than,
+        ~_held_for_later(MediaAttachment.id)))).all()
     if not items:
         return 0
     await session.execute(delete(MediaAttachment).where(MediaAttachment.id.in_([i.id for i in items])))
@@ -259,6 +265,10 @@ async def remove_unattached(session: AsyncSession, media_dir: Path, older_than: 
     # Unlinked right away: were the commit to fail, the rows of day-old uploads would point at nothing.
     _unlink([media_dir / path for item in items for path in _paths(item)])
     return len(items)
+
+
+def _held_for_later(media_id: Any) -> ColumnElement[bool]:
+    return select(ScheduledStatusMedia.media_id).where(ScheduledStatusMedia.media_id == media_id).exists()
 
 
 def _paths(item: MediaAttachment) -> list[str]:

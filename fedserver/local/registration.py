@@ -19,7 +19,8 @@ LOCALE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
 
 async def register(session: AsyncSession, urls: LocalUrls, mode: str, *, username: str, email: str, password: str,
                    agreement: bool, locale: str | None, reason: str | None, now: datetime) -> Account:
-    """A resident signs up: refused when registrations are closed, held for approval in approval mode."""
+    """A resident signs up: refused when registrations are closed, held for approval in approval mode,
+    where moderators need the reason to decide (Mastodon's invite request text)."""
     if mode == CLOSED:
         raise NotAllowed("registrations are closed on this server")
     for name, value in (("username", username), ("email", email), ("password", password)):
@@ -29,11 +30,15 @@ async def register(session: AsyncSession, urls: LocalUrls, mode: str, *, usernam
         raise Invalid("agreement", "ERR_ACCEPTED", "you must accept the server's rules and terms")
     if locale is not None and not LOCALE.match(locale):
         raise Invalid("locale", "ERR_INCLUSION", f"{locale[:20]!r} is not a supported language")
+    reason = (reason or "").strip() or None
+    if mode == APPROVAL and reason is None:
+        raise Invalid("reason", "ERR_BLANK", "reason can't be blank: say why you want to join, for the moderators")
     if reason is not None and len(reason) > MAX_REASON:
         raise Invalid("reason", "ERR_TOO_LONG", f"the reason has at most {MAX_REASON} characters")
     account = await accounts.create(session, urls, username=username.strip(), email=email, password=password,
                                     is_approved=mode != APPROVAL, now=now)
     if locale:
         account.locale = locale
+    account.registration_reason = reason
     await session.flush()
     return account

@@ -190,6 +190,15 @@ async def delete(session: AsyncSession, urls: LocalUrls, status: Status, author:
                   inbox_urls=inboxes, object_ap_id=status.ap_id)
 
 
+async def check_draft(session: AsyncSession, author: Actor, text: str, *, visibility: str, spoiler_text: str,
+                      in_reply_to: Status | None, media: bool, poll: polls.PollDraft | None) -> None:
+    """Refuse now what create would refuse later (a scheduled status is checked when it is scheduled)."""
+    _check(text, visibility, spoiler_text, media=media, poll=poll is not None)
+    if poll is not None:
+        polls.check_draft(poll)
+    await _check_reply(session, author, in_reply_to)
+
+
 def _check(text: str, visibility: str, spoiler_text: str, *, media: bool = False, poll: bool = False) -> None:
     if not text.strip() and not media and not poll:
         raise Invalid("status", "ERR_BLANK", "a post needs some text")

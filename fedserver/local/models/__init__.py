@@ -13,6 +13,7 @@ from fedserver.local.models.notifications import Notification
 from fedserver.local.models.oauth import AccessToken, AuthorizationCode, OAuthApp
 from fedserver.local.models.places import Place
 from fedserver.local.models.polls import Poll, PollOption, PollVote
+from fedserver.local.models.scheduling import AccountNote, ScheduledStatus, ScheduledStatusMedia
 from fedserver.local.models.shops import Offer, Product, Shop
 from fedserver.local.models.streams import StreamEvent
 from fedserver.local.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag
@@ -23,5 +24,5 @@ __all__ = [
     "AccessToken", "Account", "Actor", "AuthorizationCode", "ActorKey", "Block", "Bookmark", "DomainBlock", "Event", "Follow", "GroupBan",
     "GroupRole", "GroupSettings", "Like", "MediaAttachment", "Mention", "Mute", "Notification", "OAuthApp", "Offer",
     "Pin", "Place", "Poll", "PollOption", "PollVote", "Product", "Shop", "Status", "StatusEdit", "StreamEvent",
-    "StatusTag", "Tag",
+    "StatusTag", "Tag", "AccountNote", "ScheduledStatus", "ScheduledStatusMedia",
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fedserver.db import Base, utcnow
@@ -33,5 +33,11 @@ class Account(Base):
     is_suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_active_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    registration_reason: Mapped[str | None] = mapped_column(Text)  # asked when registrations=approval
+    # Posting defaults (Mastodon's source[privacy], source[sensitive], source[language]).
+    default_visibility: Mapped[str] = mapped_column(String(16), default="public", server_default="public")
+    default_sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    default_language: Mapped[str | None] = mapped_column(String(16))
+    hide_collections: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     actor: Mapped[Actor] = relationship(lazy="joined", innerjoin=True)

@@ -22,3 +22,4 @@ class Notification(Base):
     from_actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
     status_id: Mapped[int | None] = mapped_column(ForeignKey("statuses.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    group_key: Mapped[str | None] = mapped_column(String(64))  # Mastodon 4.3 grouping; NULL: ungrouped

@@ -20,12 +20,12 @@ from fedserver.activitypub.fetch import Gone
 from fedserver.api.mastodon.call import ApiError, Call, endpoint
 from fedserver.api.mastodon.endpoints import accounts_lists, accounts_register, accounts_relations
 from fedserver.api.mastodon.entities.account import render_account, render_account_list, source_of
+from fedserver.api.mastodon.entities.relationship import render_relationships
 from fedserver.inbox import remote
-from fedserver.local import account_lookup, avatars, profiles
+from fedserver.local import account_lookup, account_notes, avatars, preferences, profiles
 from fedserver.local.errors import Invalid, LocalError
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.interactions import PENDING, Follow
-from fedserver.local.registration import LOCALE
 
 log = logging.getLogger(__name__)
 # What resolving a handle may run into; the search then simply finds nothing (as on Mastodon).
@@ -38,7 +38,10 @@ async def _credential_account(call: Call) -> dict[str, Any]:
     requests = int(await call.session.scalar(select(func.count(Follow.id)).where(
         Follow.target_id == actor.id, Follow.state == PENDING)) or 0)
     entity = await render_account(call.session, call.site.urls, actor)
-    entity["source"] = source_of(actor, language=call.me.locale, follow_requests_count=requests)
+    entity["source"] = source_of(actor, privacy=call.me.default_visibility, sensitive=call.me.default_sensitive,
+                                 language=preferences.posting_language(call.me) or "",
+                                 follow_requests_count=requests)
+    entity["hide_collections"] = entity["source"]["hide_collections"] = call.me.hide_collections
     return entity
 
 
@@ -58,11 +61,7 @@ async def update_credentials(call: Call) -> dict[str, Any]:
     try:
         for kind in (avatars.AVATAR, avatars.HEADER):
             pictures[kind.field] = await _store_picture(call, kind)
-        source: dict[str, Any] = call.params["source"] if isinstance(call.params.get("source"), dict) else {}
-        if source.get("language"):
-            if not LOCALE.match(str(source["language"])):
-                raise Invalid("source[language]", "ERR_INCLUSION", "not a language code")
-            call.me.locale = str(source["language"])
+        _change_source(call)
         await profiles.update(
             call.session, call.site.urls, actor, now=call.now, display_name=call.text("display_name"),
             note=call.text("note"), manually_approves_followers=_maybe(call, "locked"), is_bot=_maybe(call, "bot"),
@@ -80,6 +79,24 @@ async def update_credentials(call: Call) -> dict[str, Any]:
     gone = [old for old, kind in zip(replaced, ("avatar", "header")) if old and pictures[kind]]
     avatars.remove(call.site.settings.media_dir, gone)
     return entity
+
+
+def _change_source(call: Call) -> None:
+    """source[privacy], source[sensitive], source[language] (posting defaults) and hide_collections."""
+    source: dict[str, Any] = call.params["source"] if isinstance(call.params.get("source"), dict) else {}
+    sensitive = source.get("sensitive")
+    language = source.get("language")
+    preferences.set_posting_defaults(
+        call.me, visibility=str(source["privacy"]) if source.get("privacy") not in (None, "") else None,
+        sensitive=None if sensitive in (None, "") else _truthy(sensitive),
+        language=None if language is None else str(language).strip())
+    hide = _maybe(call, "hide_collections")
+    if hide is not None:
+        call.me.hide_collections = hide
+
+
+def _truthy(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).strip().lower() in ("true", "1", "on", "yes", "t")
 
 
 def _maybe(call: Call, name: str) -> bool | None:
@@ -178,6 +195,15 @@ async def featured_tags(call: Call) -> list[Any]:
     return []
 
 
+@endpoint(scope="write:accounts", user=True, write=True)
+async def note(call: Call) -> dict[str, Any]:
+    """POST /api/v1/accounts/:id/note: a private note about the account (comment; empty removes it),
+    answered with the Relationship, where it shows as `note`."""
+    target = await account_lookup.find_shown(call.session, call.path_id())
+    await account_notes.set_note(call.session, call.me.id, target.id, call.text("comment") or "", now=call.now)
+    return (await render_relationships(call.session, call.me.actor, [target], now=call.now))[0]
+
+
 ROUTES = [
     Route("/api/v1/accounts/verify_credentials", verify_credentials),
     Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
@@ -188,4 +214,5 @@ ROUTES = [
     *accounts_lists.ROUTES,
     Route("/api/v1/accounts/{id:int}", show),
     Route("/api/v1/accounts/{id:int}/featured_tags", featured_tags),
+    Route("/api/v1/accounts/{id:int}/note", note, methods=["POST"]),
 ]

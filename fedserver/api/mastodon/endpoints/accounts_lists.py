@@ -12,7 +12,7 @@ from fedserver.api.mastodon.entities.account import render_account_list, render_
 from fedserver.api.mastodon.entities.filter import is_hidden
 from fedserver.api.mastodon.entities.status import render_statuses
 from fedserver.api.mastodon.pagination import link_header, page_of
-from fedserver.local import account_lookup, account_statuses, blocks, domain_blocks
+from fedserver.local import account_lookup, account_statuses, blocks, domain_blocks, preferences
 from fedserver.local.models.actors import Actor
 
 ACCOUNTS_PAGE = {"default": 40, "maximum": 80}  # Mastodon's DEFAULT_ACCOUNTS_LIMIT and its maximum
@@ -35,7 +35,12 @@ async def statuses(call: Call) -> list[dict[str, Any]]:
 
 
 async def _collection_hidden(call: Call, owner: Actor) -> bool:
-    """Mastodon shows nothing of an account's follows to someone it blocks."""
+    """Mastodon shows nothing of an account's follows to someone it blocks, nor to anyone else when the
+    account hides its collections (hide_collections)."""
+    if call.account is not None and call.account.actor_id == owner.id:
+        return False
+    if await preferences.hides_collections(call.session, owner.id):
+        return True
     return call.account is not None and await blocks.find(call.session, owner.id, call.account.actor.id) is not None
 
 

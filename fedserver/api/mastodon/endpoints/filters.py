@@ -50,7 +50,8 @@ async def _keywords_attributes(call: Call) -> list[dict[str, Any]]:
     return listed + [indexed[key] for key in sorted(indexed, key=int)]
 
 
-def _expires_at(call: Call) -> datetime | None:
+def expires_at_of(call: Call) -> datetime | None:
+    """expires_in (seconds from now) as a moment; none given: never."""
     raw = call.params.get("expires_in")
     if raw in (None, ""):
         return None
@@ -86,7 +87,7 @@ async def create(call: Call) -> dict[str, Any]:
     attributes = await _keywords_attributes(call)
     created = await filters.create(
         call.session, call.me.id, title=call.text("title"), contexts=call.ids("context"),
-        action=call.text("filter_action"), expires_at=_expires_at(call),
+        action=call.text("filter_action"), expires_at=expires_at_of(call),
         keywords=[(str(item.get("keyword") or ""), _truthy(item.get("whole_word"), True)) for item in attributes])
     return await _render(call.session, created)
 
@@ -104,7 +105,7 @@ async def update(call: Call) -> dict[str, Any]:
                          contexts=call.ids("context") if "context" in call.params else None,
                          action=call.text("filter_action"))
     if "expires_in" in call.params:
-        await filters.set_expiry(call.session, changed, _expires_at(call))
+        await filters.set_expiry(call.session, changed, expires_at_of(call))
     for item in await _keywords_attributes(call):
         await _change_keyword(call, changed, item)
     return await _render(call.session, changed)

@@ -16,6 +16,7 @@ from fedserver.api.mastodon.entities.account import render_accounts
 from fedserver.api.mastodon.entities.announcement import render_announcement
 from fedserver.ids import LOW_BITS
 from fedserver.local import announcements, search
+from fedserver.local import preferences as posting_preferences
 from fedserver.local.models.accounts import Account
 from fedserver.local.models.actors import APPLICATION, Actor
 from fedserver.local.models.interactions import DomainBlock
@@ -192,9 +193,10 @@ async def featured_tags(call: Call) -> list[Any]:
 
 @endpoint(scope="read:accounts", user=True)
 async def preferences(call: Call) -> dict[str, Any]:
-    """GET /api/v1/preferences: the defaults every account has here (none are stored per account yet)."""
-    return {"posting:default:visibility": "public", "posting:default:sensitive": False,
-            "posting:default:language": call.me.locale or None, "reading:expand:media": "default",
+    """GET /api/v1/preferences: the account's posting defaults (set through update_credentials' source)."""
+    return {"posting:default:visibility": call.me.default_visibility,
+            "posting:default:sensitive": call.me.default_sensitive,
+            "posting:default:language": posting_preferences.posting_language(call.me), "reading:expand:media": "default",
             "reading:expand:spoilers": False}
 
 

@@ -12,7 +12,8 @@ from fedserver.ids import InvalidId, parse_id
 from fedserver.local import markers, notifications
 
 
-def _account_id(call: Call) -> int | None:
+def account_id_of(call: Call) -> int | None:
+    """account_id: only notifications caused by this account."""
     raw = call.text("account_id")
     if not raw:
         return None
@@ -28,7 +29,7 @@ async def index(call: Call) -> list[dict[str, Any]]:
     me = call.me
     found = await notifications.page(call.session, me.actor_id, page_of(call, default=40, maximum=80),
                                      types=call.ids("types"), exclude_types=call.ids("exclude_types"),
-                                     from_actor_id=_account_id(call))
+                                     from_actor_id=account_id_of(call))
     link_header(call, [item.id for item in found])
     return await render_notifications(call.session, call.site.urls, found, me.actor, me.id)
 

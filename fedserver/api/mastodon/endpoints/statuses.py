@@ -5,6 +5,8 @@ What one does to a status (boost, favourite, bookmark, pin, mute) lives in statu
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,16 +15,16 @@ from starlette.routing import Route
 from fedserver.api.mastodon.call import ApiError, Call, endpoint
 from fedserver.api.mastodon.entities.account import render_account
 from fedserver.api.mastodon.entities.filter import is_hidden
+from fedserver.api.mastodon.entities.scheduled_status import render_scheduled_status
 from fedserver.api.mastodon.entities.status import render_statuses, timestamp
 from fedserver.ids import InvalidId, parse_id
-from fedserver.local import attachments, boosts, idempotency, polls, statuses, threads
+from fedserver.local import attachments, boosts, idempotency, polls, preferences, scheduled_statuses, statuses, threads
 from fedserver.local.errors import Invalid
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.media import MediaAttachment
 from fedserver.local.models.statuses import Status, StatusEdit
 from fedserver.local.visibility import can_see
 
-DEFAULT_VISIBILITY = "public"  # there is no per-account posting default yet (Mastodon: setting_default_privacy)
 MAX_IDS = 20  # GET /api/v1/statuses?id[]= (Mastodon: DEFAULT_STATUSES_LIMIT)
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 NOT_FOUND = "Record not found"
@@ -53,24 +55,53 @@ async def render(call: Call, status: Status) -> dict[str, Any]:
 
 @endpoint(scope="write:statuses", user=True, write=True)
 async def create(call: Call) -> dict[str, Any]:
-    """Post a status; the same Idempotency-Key within an hour returns the first one again."""
-    if call.params.get("scheduled_at") not in (None, ""):
-        raise ApiError(422, "Validation failed: scheduled posts are not supported on this server")
+    """Post a status, or keep it for later when scheduled_at is given (answered with a ScheduledStatus);
+    the same Idempotency-Key within an hour returns the first status again. What the client leaves out
+    comes from the account's posting defaults (source[privacy], source[sensitive], source[language])."""
+    scheduled_at = _scheduled_at(call)
+    if scheduled_at is not None:
+        return await _schedule(call, scheduled_at)
     key = (call.request.headers.get("idempotency-key") or "").strip()
     if key and (earlier := await idempotency.earlier(call.session, call.me.id, key, now=call.now)) is not None:
         return await render(call, earlier)
-    text, spoiler = call.text("status") or "", call.text("spoiler_text") or ""
-    if not text.strip() and spoiler.strip():  # Mastodon posts a lone content warning as the text
-        text, spoiler = spoiler, ""
+    text, spoiler = _text_and_spoiler(call)
     actor = call.me.actor
     status = await statuses.create(
-        call.session, call.site.urls, actor, text, visibility=call.text("visibility") or DEFAULT_VISIBILITY,
-        spoiler_text=spoiler, is_sensitive=call.flag("sensitive"), language=_language(call) or call.me.locale,
+        call.session, call.site.urls, actor, text, visibility=call.text("visibility") or call.me.default_visibility,
+        spoiler_text=spoiler, is_sensitive=call.flag("sensitive", call.me.default_sensitive),
+        language=_language(call) or preferences.posting_language(call.me),
         in_reply_to=await _reply_target(call), media=await _media(call, actor, None), poll=poll_draft(call),
         now=call.now)
     if key:
         await idempotency.remember(call.session, call.me.id, key, status.id, now=call.now)
     return await render(call, status)
+
+
+def _text_and_spoiler(call: Call) -> tuple[str, str]:
+    text, spoiler = call.text("status") or "", call.text("spoiler_text") or ""
+    if not text.strip() and spoiler.strip():  # Mastodon posts a lone content warning as the text
+        text, spoiler = spoiler, ""
+    return text, spoiler
+
+
+def _scheduled_at(call: Call) -> datetime | None:
+    raw = call.text("scheduled_at")
+    return scheduled_statuses.parse_time(raw) if raw is not None and raw.strip() else None
+
+
+async def _schedule(call: Call, scheduled_at: datetime) -> dict[str, Any]:
+    text, spoiler = _text_and_spoiler(call)
+    draft = scheduled_statuses.Draft(
+        text=text, visibility=call.text("visibility") or call.me.default_visibility, spoiler_text=spoiler,
+        is_sensitive=call.flag("sensitive", call.me.default_sensitive), language=_language(call),
+        poll=poll_draft(call), application_id=call.token.app_id if call.token is not None else None)
+    in_reply_to = await _reply_target(call)
+    if in_reply_to is not None:
+        draft = replace(draft, in_reply_to_id=in_reply_to.id)
+    media = await _media(call, call.me.actor, None)
+    row = await scheduled_statuses.schedule(call.session, call.me, draft, scheduled_at=scheduled_at, media=media,
+                                            in_reply_to=in_reply_to, now=call.now)
+    return render_scheduled_status(call.site.urls, row, media)
 
 
 async def _reply_target(call: Call) -> Status | None:

@@ -35,6 +35,13 @@ def render_keyword(keyword: FilterKeyword) -> dict[str, Any]:
     return {"id": str(keyword.id), "keyword": keyword.keyword, "whole_word": keyword.whole_word}
 
 
+def render_v1_filter(keyword: FilterKeyword, owner: Filter) -> dict[str, Any]:
+    """A v1 Filter: one keyword of a v2 filter (Mastodon 4's REST::V1::FilterSerializer)."""
+    return {"id": str(keyword.id), "phrase": keyword.keyword, "context": owner.contexts.split(),
+            "whole_word": keyword.whole_word, "expires_at": _time(owner.expires_at) if owner.expires_at else None,
+            "irreversible": owner.action == "hide"}
+
+
 def render_filter_status(chosen: FilterStatus) -> dict[str, Any]:
     return {"id": str(chosen.id), "status_id": str(chosen.status_id)}
 

@@ -1,4 +1,4 @@
-"""Relationship entity (docs.joinmastodon.org/entities/Relationship): one viewer, many accounts, six queries."""
+"""Relationship entity (docs.joinmastodon.org/entities/Relationship): one viewer, many accounts, seven queries."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedserver.local import domain_blocks, mutes
+from fedserver.local import account_notes, domain_blocks, mutes
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.interactions import ACCEPTED, Block, Follow
 
@@ -31,9 +31,10 @@ async def render_relationships(session: AsyncSession, viewer: Actor, targets: Se
     blocked_by = {row.actor_id for row in blocks if row.target_id == viewer.id}
     muted = await mutes.active_among(session, viewer.id, ids, now=now)
     hidden_domains = await domain_blocks.blocked_among(session, viewer.id, {target.domain for target in targets})
-    return [_render(target, outgoing.get(target.id), incoming.get(target.id), target.id in blocking,
-                    target.id in blocked_by, muted.get(target.id), target.domain in hidden_domains)
-            for target in targets]
+    notes = await account_notes.notes_about(session, viewer.id, ids)
+    return [{**_render(target, outgoing.get(target.id), incoming.get(target.id), target.id in blocking,
+                       target.id in blocked_by, muted.get(target.id), target.domain in hidden_domains),
+             "note": notes.get(target.id, "")} for target in targets]
 
 
 def _render(target: Actor, mine: Follow | None, theirs: Follow | None, blocking: bool, blocked_by: bool,
