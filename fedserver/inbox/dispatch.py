@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from fedserver.activitypub import extract, vocab
 from fedserver.inbox.context import Incoming
 from fedserver.inbox.handlers.accept import handle_accept
+from fedserver.inbox.handlers.add import handle_add
 from fedserver.inbox.handlers.announce import handle_announce
 from fedserver.inbox.handlers.block import handle_block
 from fedserver.inbox.handlers.create import handle_create
@@ -13,6 +14,7 @@ from fedserver.inbox.handlers.delete import handle_delete
 from fedserver.inbox.handlers.follow import handle_follow
 from fedserver.inbox.handlers.like import handle_like
 from fedserver.inbox.handlers.reject import handle_reject
+from fedserver.inbox.handlers.remove import handle_remove
 from fedserver.inbox.handlers.undo import handle_undo
 from fedserver.inbox.handlers.update import handle_update
 
@@ -29,6 +31,8 @@ HANDLERS: dict[str, Handler] = {
     vocab.ANNOUNCE: handle_announce,
     vocab.LIKE: handle_like,
     vocab.BLOCK: handle_block,
+    vocab.ADD: handle_add,
+    vocab.REMOVE: handle_remove,
 }
 
 

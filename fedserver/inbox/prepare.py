@@ -19,7 +19,26 @@ async def prepare(deps: InboxDeps, activity: dict[str, Any], *, now: datetime) -
         return await _authored_object(deps, activity, now=now)
     if kind == vocab.ANNOUNCE:
         return await _announced_object(deps, activity, now=now)
+    if kind == vocab.ADD:
+        return await _pinned_object(deps, activity)
     return {}
+
+
+async def _pinned_object(deps: InboxDeps, activity: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Add to the actor's featured collection (a pin): a post we lack is fetched from the actor's own origin."""
+    object_id = extract.id_of(activity.get("object"))
+    actor_ap_id = extract.id_of(activity.get("actor")) or ""
+    if object_id is None:
+        return {}  # a featured hashtag (Mastodon sends Hashtags by name and href): the handler skips it
+    if actors.origin_of(object_id) != actors.origin_of(actor_ap_id):
+        raise OriginMismatch(f"{actor_ap_id} cannot pin {object_id} of another server")
+    async with deps.sessions() as session:
+        actor = await actors.find_by_ap_id(session, actor_ap_id)
+        if actor is None or actor.featured_url != extract.id_of(activity.get("target")):
+            return {}  # another collection: the handler skips it, nothing to fetch
+        if await remote_statuses.find(session, object_id) is not None:
+            return {}
+    return {object_id: await deps.fetcher.fetch_object(object_id)}
 
 
 async def _authored_object(deps: InboxDeps, activity: dict[str, Any], *, now: datetime) -> dict[str, dict[str, Any]]:

@@ -8,6 +8,7 @@ from typing import Any
 from fedserver.activitypub import extract, signatures, vocab
 from fedserver.activitypub.convert.actor import parse_actor
 from fedserver.activitypub.errors import MalformedObject, OriginMismatch
+from fedserver.inbox import featured
 from fedserver.inbox.context import InboxDeps
 from fedserver.local import actors
 from fedserver.local.models.actors import Actor
@@ -52,7 +53,9 @@ async def ensure_actor(deps: InboxDeps, ap_id: str, *, now: datetime) -> Actor:
         known = await actors.find_by_ap_id(session, ap_id)
     if known is not None:
         return known
-    return await store_actor_document(deps, await deps.fetcher.fetch_object(ap_id), now=now)
+    actor = await store_actor_document(deps, await deps.fetcher.fetch_object(ap_id), now=now)
+    await featured.refresh(deps, actor, now=now)  # its pinned posts, as Mastodon reads them on first sight
+    return actor
 
 
 async def store_actor_document(deps: InboxDeps, document: dict[str, Any], *, now: datetime) -> Actor:

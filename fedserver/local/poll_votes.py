@@ -3,12 +3,13 @@ author, as Mastodon does), votes arriving from peers, and telling voters when a 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedserver.ids import new_id
+from fedserver.ids import lowest_id_at, new_id
 from fedserver.local import notifications, polls, statuses, visibility, wire
 from fedserver.local.errors import Invalid, NotFound
 from fedserver.local.models.actors import Actor
@@ -18,6 +19,11 @@ from fedserver.local.models.statuses import Status
 from fedserver.local.urls import LocalUrls
 from fedserver.outbox import activities, fanout, published
 from fedserver.outbox.publish import publish
+from fedserver.outbox.published import PublishedActivity
+
+# Mastodon sends a poll's counts at most every three minutes (DistributePollUpdateWorker.perform_in(3.minutes),
+# unique per poll), not once per vote.
+COUNTS_EVERY = timedelta(minutes=3)
 
 
 async def vote(session: AsyncSession, urls: LocalUrls, voter: Actor, poll: Poll, status: Status,
@@ -103,15 +109,36 @@ async def finish_ended(session: AsyncSession, urls: LocalUrls, *, since: datetim
         for recipient in [*voters, author] if author.domain == "" else voters:
             await notifications.notify(session, recipient, "poll", author, status_id=status.id, now=now)
         if author.domain == "":
-            await _publish_results(session, urls, status, author, poll, now)
+            await _publish_counts(session, urls, status, author, poll, now)
         finished += 1
     return finished
 
 
-async def _publish_results(session: AsyncSession, urls: LocalUrls, status: Status, author: Actor, poll: Poll,
-                           now: datetime) -> None:
-    """Update{Question} with `closed` to everyone who got the poll and every remote voter."""
+async def publish_counts(session: AsyncSession, urls: LocalUrls, *, now: datetime) -> int:
+    """Open local polls with votes newer than their last Update, and none sent for COUNTS_EVERY: everyone who
+    got the poll and every remote voter gets the counts as they are now. Housekeeping calls it every minute."""
+    last_update = (select(func.max(PublishedActivity.id)).where(
+        PublishedActivity.object_ap_id == Status.ap_id, PublishedActivity.type == "Update").scalar_subquery())
+    # Ids are time-ordered: a vote with a higher id than the last Update (or the post) came after it.
+    newer_vote = exists().where(PollVote.poll_id == Poll.id, PollVote.id > func.coalesce(last_update, Status.id))
+    query = (select(Poll, Status).join(Status, Status.id == Poll.status_id)
+             .where(Status.is_local.is_(True), or_(Poll.expires_at.is_(None), Poll.expires_at > now), newer_vote,
+                    func.coalesce(last_update, 0) < lowest_id_at(now - COUNTS_EVERY)))
+    sent = 0
+    for poll, status in (await session.execute(query)).all():
+        author = await session.get(Actor, status.author_id)
+        assert author is not None
+        await _publish_counts(session, urls, status, author, poll, now)
+        sent += 1
+    return sent
+
+
+async def _publish_counts(session: AsyncSession, urls: LocalUrls, status: Status, author: Actor, poll: Poll,
+                          now: datetime) -> None:
+    """Update{Question} with the counts (and `closed` once ended) to everyone who got the poll and every
+    remote voter; the outbox's Create carries them too."""
     note = await wire.note_shape(session, urls, status, author)
+    note = replace(note, poll=await polls.shape_of(session, status.id, now=now))  # `closed` as of `now`
     update_activity = activities.build_update(note, urls.activity(author.username, new_id()), now)
     await published.replace_object(session, status.ap_id, update_activity["object"])
     voters = (await session.execute(select(Actor.inbox_url, Actor.shared_inbox_url).where(

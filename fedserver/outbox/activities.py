@@ -85,3 +85,16 @@ def build_actor_delete(actor_ap_id: str, activity_ap_id: str) -> dict[str, Any]:
     """Delete of an account, as Mastodon sends it: the actor deletes itself, to Public."""
     return render_activity(Activity(ap_id=activity_ap_id, type=vocab.DELETE, actor=actor_ap_id, object=actor_ap_id,
                                     to=(vocab.PUBLIC,)))
+
+
+def build_add(activity_ap_id: str, actor: str, object_ap_id: str, featured: str) -> dict[str, Any]:
+    """A pin as Mastodon sends it (ActivityPub::AddSerializer): Add of the post's IRI to the actor's featured
+    collection, without audience; we add an id of its own, which Pleroma mints itself when it is missing."""
+    return render_activity(Activity(ap_id=activity_ap_id, type=vocab.ADD, actor=actor, object=object_ap_id,
+                                    target=featured))
+
+
+def build_remove(activity_ap_id: str, actor: str, object_ap_id: str, featured: str) -> dict[str, Any]:
+    """An unpin: Remove of the post's IRI from the actor's featured collection (Mastodon's RemoveSerializer)."""
+    return render_activity(Activity(ap_id=activity_ap_id, type=vocab.REMOVE, actor=actor, object=object_ap_id,
+                                    target=featured))

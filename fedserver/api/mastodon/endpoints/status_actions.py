@@ -63,14 +63,14 @@ async def unbookmark(call: Call) -> dict[str, Any]:
 async def pin(call: Call) -> dict[str, Any]:
     """Feature an own public or unlisted post on the profile (five at most)."""
     status = await visible_status(call)
-    await pins.pin(call.session, call.me.actor, status)
+    await pins.pin(call.session, call.site.urls, call.me.actor, status)
     return await render(call, status)
 
 
 @endpoint(scope="write:accounts", user=True, write=True)
 async def unpin(call: Call) -> dict[str, Any]:
     status = await visible_status(call)
-    await pins.unpin(call.session, call.me.actor, status)
+    await pins.unpin(call.session, call.site.urls, call.me.actor, status)
     return await render(call, status)
 
 
