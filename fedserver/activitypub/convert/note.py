@@ -13,7 +13,7 @@ from fedserver.activitypub.errors import MalformedObject
 from fedserver.activitypub.shapes import Attachment, Hashtag, Mention, Note
 
 # The inline terms Mastodon's NoteSerializer uses for what we emit (sensitive, Hashtag,
-# blurhash, conversation); the context of an embedded Note moves to its activity.
+# blurhash, conversation, votersCount); the context of an embedded Note moves to its activity.
 NOTE_CONTEXT: list[Any] = [
     vocab.AS_CONTEXT,
     {
@@ -22,6 +22,7 @@ NOTE_CONTEXT: list[Any] = [
         "sensitive": "as:sensitive",
         "toot": vocab.TOOT,
         "blurhash": "toot:blurhash",
+        "votersCount": "toot:votersCount",  # a Question's (render_poll); strict JSON-LD readers drop unknown terms
         "Hashtag": "as:Hashtag",
     },
 ]

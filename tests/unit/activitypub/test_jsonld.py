@@ -131,3 +131,11 @@ def test_needs_normalising_is_cached_by_context_value() -> None:
 def test_normalise_reports_broken_json_ld_as_malformed() -> None:
     with pytest.raises(MalformedObject, match="^@context: "):
         jsonld.normalise({"@context": [vocab.AS_CONTEXT, 42], "id": "https://a.test/1"})
+
+
+def test_our_question_context_defines_every_term_a_strict_reader_needs() -> None:
+    """A strict JSON-LD reader drops undefined terms: expanded, our Question keeps its voter count."""
+    golden = json.loads((Path(__file__).parents[2] / "golden" / "update_question.json").read_text(encoding="utf-8"))
+    question = {"@context": golden["@context"], **golden["object"]}
+    expanded = pyld.expand(question, {"documentLoader": jsonld.load_document})
+    assert expanded[0][vocab.TOOT + "votersCount"][0]["@value"] == question["votersCount"]
