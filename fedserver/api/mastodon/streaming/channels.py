@@ -6,7 +6,7 @@ a user's access token; public channels need no scope, the others `read` or `read
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -19,11 +19,13 @@ from fedserver.local.errors import NotAllowed, NotFound
 from fedserver.local.models.accounts import Account
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.clients import List
+from fedserver.local.models.oauth import AccessToken
 from fedserver.local.scopes import grants
 
 PUBLIC_CHANNELS = frozenset({"public", "public:media", "public:local", "public:local:media", "public:remote",
                              "public:remote:media", "hashtag", "hashtag:local"})
 _FALSE = ("", "0", "f", "false", "off", "no")
+_CHUNK = 500  # token ids per query, far below any database's limit on bound parameters
 
 
 class StreamError(Exception):
@@ -40,6 +42,7 @@ class Viewer:
 
     account: Account
     scopes: tuple[str, ...]
+    token_id: int | None = None  # the hub checks that it still works while the stream is open
 
     @property
     def actor(self) -> Actor:
@@ -85,7 +88,18 @@ async def authenticate(sessions: async_sessionmaker[AsyncSession], token: str | 
             raise StreamError(401, "Invalid access token") from None
     if account is None:
         raise StreamError(401, "Invalid access token")
-    return Viewer(account=account, scopes=tuple(row.scopes.split()))
+    return Viewer(account=account, scopes=tuple(row.scopes.split()), token_id=row.id)
+
+
+async def working_tokens(session: AsyncSession, token_ids: Collection[int]) -> set[int]:
+    """Which of these tokens still exist and belong to an account that may log in (oauth.authenticate's rule)."""
+    ids, working = list(token_ids), set[int]()
+    for start in range(0, len(ids), _CHUNK):
+        working.update((await session.scalars(
+            select(AccessToken.id).join(Account, Account.id == AccessToken.account_id).where(
+                AccessToken.id.in_(ids[start:start + _CHUNK]), Account.is_suspended.is_(False),
+                Account.is_approved.is_(True)))).all())
+    return working
 
 
 async def resolve(session: AsyncSession, viewer: Viewer, channel: str, params: Mapping[str, str]) -> Channel:

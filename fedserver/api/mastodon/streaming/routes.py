@@ -4,6 +4,8 @@ The WebSocket at /api/v1/streaming takes `stream=` in the query and `{"type": "s
 messages, and sends `{"stream": [...], "event": ..., "payload": "<JSON as a string>"}`. The
 server-sent-event endpoints send `event:` and `data:` lines, with a `:thump` comment every 15
 seconds to keep proxies from closing the connection, as Mastodon's streaming server does.
+Either ends when the server shuts down or when the hub finds the token no longer works (close
+code 1008 on a WebSocket; an event stream simply ends, and reconnecting is refused with 401).
 """
 from __future__ import annotations
 
@@ -21,14 +23,13 @@ from starlette.websockets import WebSocket
 
 from fedserver.api.mastodon.streaming import channels, render
 from fedserver.api.mastodon.streaming.channels import StreamError, Viewer
-from fedserver.api.mastodon.streaming.hub import Event, Hub, Listener, new_queue
+from fedserver.api.mastodon.streaming.hub import REVOKED, Client, Close, Event, Hub, Listener, Queue, new_queue
 from fedserver.api.responses import error
 from fedserver.site import Site
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT = 15.0  # seconds between `:thump` comments on an idle event stream
-Queue = asyncio.Queue[tuple[Listener, Event] | None]
 
 
 async def health(request: Request) -> Response:
@@ -55,7 +56,10 @@ def event_stream(channel: str) -> Callable[[Request], Awaitable[Response]]:
 
 
 async def _server_sent(site: Site, hub: Hub, viewer: Viewer, listener: Listener) -> AsyncIterator[str]:
+    client = _client_of(viewer, listener.queue)
     hub.join(listener)  # joined only once the response runs, so no listener outlives its request
+    if client is not None:
+        hub.connect(client)
     try:
         yield ":)\n"
         while True:
@@ -67,10 +71,17 @@ async def _server_sent(site: Site, hub: Hub, viewer: Viewer, listener: Listener)
             batch, closing = _drain(listener.queue, first)
             for _, name, payload in await _render(site, viewer, batch):
                 yield f"event: {name}\ndata: {payload}\n\n"
-            if closing:
+            if closing is not None:
                 return
     finally:
         hub.leave(listener)
+        if client is not None:
+            hub.disconnect(client)
+
+
+def _client_of(viewer: Viewer, queue: Queue) -> Client | None:
+    """The connection as the hub watches it; a viewer made without a token (tests) is not watched."""
+    return None if viewer.token_id is None else Client(viewer.token_id, queue)
 
 
 async def websocket_stream(websocket: WebSocket) -> None:
@@ -105,6 +116,9 @@ class _Connection:
         self.websocket, self.site, self.hub, self.viewer = websocket, site, hub, viewer
         self.queue: Queue = new_queue()
         self.subscriptions: dict[frozenset[str], Listener] = {}
+        self.client = _client_of(viewer, self.queue)
+        if self.client is not None:
+            hub.connect(self.client)  # watched from the start, subscribed or not
 
     async def subscribe(self, channel: str, params: Mapping[str, Any]) -> None:
         """Add a subscription; a refusal is sent as {"error": ..., "status": ...} and the socket stays open."""
@@ -157,28 +171,30 @@ class _Connection:
                 if listener in live:  # unsubscribed meanwhile: drop what was already queued
                     await self.websocket.send_text(json.dumps({"stream": list(listener.name), "event": name,
                                                                "payload": payload}))
-            if closing:
-                await self.websocket.close(1001)
+            if closing is not None:
+                await self.websocket.close(closing.code, closing.reason)
                 return
 
     def leave_all(self) -> None:
         for listener in self.subscriptions.values():
             self.hub.leave(listener)
         self.subscriptions.clear()
+        if self.client is not None:
+            self.hub.disconnect(self.client)
 
 
-def _drain(queue: Queue, first: tuple[Listener, Event] | None) -> tuple[list[tuple[Listener, Event]], bool]:
-    """The first item and whatever else is already queued; True when the hub asked to close."""
+def _drain(queue: Queue, first: tuple[Listener, Event] | Close) -> tuple[list[tuple[Listener, Event]], Close | None]:
+    """The first item and whatever else is already queued, and how to close when the hub asked to."""
     batch: list[tuple[Listener, Event]] = []
     item = first
     while True:
-        if item is None:
-            return batch, True
+        if isinstance(item, Close):
+            return ([] if item is REVOKED else batch), item  # a dead token gets nothing more, not even what was queued
         batch.append(item)
         try:
             item = queue.get_nowait()
         except asyncio.QueueEmpty:
-            return batch, False
+            return batch, None
 
 
 async def _render(site: Site, viewer: Viewer, batch: list[tuple[Listener, Event]]) -> list[render.Outgoing]:
