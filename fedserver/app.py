@@ -34,6 +34,7 @@ from fedserver.outbox import worker as delivery_worker
 from fedserver.outbox.worker import DeliveryDeps
 from fedserver.site import Site
 from webui import routes as webui_routes
+from webui.pages import errors as webui_errors
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,8 @@ async def _workers(site: Site, inbox: InboxDeps, delivery: DeliveryDeps) -> Asyn
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
+    if webui_errors.wants_html(request):  # a browser: the web UI's page, in its language
+        return await webui_errors.not_found(request)
     return error(404, f"nothing is at {request.url.path}")
 
 

@@ -133,7 +133,7 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> Acco
     else:
         query = query.where(Actor.domain == "", Actor.username_key == login.lower())
     account = (await session.scalars(query)).first()
-    if account is None or not passwords.verify_password(account.password_hash, password):
+    if not passwords.verify_login(account.password_hash if account is not None else None, password):
         return None
     return account
 

@@ -22,7 +22,8 @@ from fedserver.local.models.actors import Actor
 from fedserver.local.models.statuses import Status
 from tests.federation.cities import federation, local_actor
 from tests.federation.peer import rehost, start_peer
-from webui.routes import templates
+from webui.feeds import Post
+from webui.rendering import post_html
 
 fediverse_pasture_inputs = pytest.importorskip("fediverse_pasture_inputs")
 transformer_module = pytest.importorskip("fediverse_pasture_inputs.tool.transformer")
@@ -83,8 +84,7 @@ async def test_every_pasture_note_is_stored_or_cleanly_refused(tmp_path: Path) -
             rows = (await session.scalars(select(InboxItem))).all()
             stored = (await session.execute(select(Status, Actor).join(Actor, Actor.id == Status.author_id)
                                             .where(Status.is_local.is_(False)))).all()
-            rendered = [templates.get_template("_partials/post.html").render(status=status, author=author)
-                        for status, author in stored]
+            rendered = [post_html("de", Post.plain(status, author)) for status, author in stored]
             cleaned = [html.clean(status.content_html) for status, _ in stored]
 
     server_errors = {label: answer for label, answer in answers.items() if answer[0] >= 500}

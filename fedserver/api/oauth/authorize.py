@@ -8,12 +8,14 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from fedserver.db import utcnow
-from fedserver.local import accounts, oauth
+from fedserver.local import accounts, oauth, web_sessions
+from fedserver.local.models.accounts import Account
 from fedserver.site import Site
 
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -38,16 +40,21 @@ async def authorize(request: Request) -> Response:
                 raise oauth.OAuthError("unsupported_response_type", "only response_type=code is supported")
         except oauth.OAuthError as exc:
             return _page(request, site, 400, app_name="?", error=str(exc), params={})
+        signed_in = await _web_session_account(request, site, session)
+        shown = signed_in.actor.username if signed_in is not None else ""
         if request.method == "GET":
-            return _page(request, site, 200, app_name=app.name, scopes=scopes, params=params)
+            return _page(request, site, 200, app_name=app.name, scopes=scopes, params=params, signed_in=shown)
         if not _csrf_ok(request, params.get("csrf_token", "")):
-            return _page(request, site, 403, app_name=app.name, scopes=scopes, params=params,
+            return _page(request, site, 403, app_name=app.name, scopes=scopes, params=params, signed_in=shown,
                          error="Das Formular ist abgelaufen. Bitte versuchen Sie es noch einmal.")
         if params.get("decision") == "deny":
             return _redirect(redirect_uri, {"error": "access_denied", "state": params.get("state")})
-        account = await accounts.authenticate(session, params.get("username", ""), params.get("password", ""))
+        typed = params.get("username", "") or params.get("password", "")
+        # Signed in to the web UI: approving is enough (as on Mastodon); typed credentials name another account.
+        account = signed_in if signed_in is not None and not typed else await accounts.authenticate(
+            session, params.get("username", ""), params.get("password", ""))
         if account is None:
-            return _page(request, site, 401, app_name=app.name, scopes=scopes, params=params,
+            return _page(request, site, 401, app_name=app.name, scopes=scopes, params=params, signed_in=shown,
                          error="E-Mail-Adresse oder Passwort ist falsch.", username=params.get("username", ""))
         code = await oauth.create_code(session, app, account, redirect_uri=redirect_uri, scopes=scopes,
                                        code_challenge=params.get("code_challenge") or None,
@@ -63,12 +70,20 @@ def _redirect(redirect_uri: str, values: dict[str, str | None]) -> Response:
     return RedirectResponse(f"{redirect_uri}{separator}{query}", status_code=302, headers={"Cache-Control": "no-store"})
 
 
+async def _web_session_account(request: Request, site: Site, session: AsyncSession) -> Account | None:
+    """The resident signed in to the web UI in this browser, if any (its session cookie, checked)."""
+    token = web_sessions.token_in(site.secret_key, request.cookies.get(web_sessions.COOKIE))
+    return await web_sessions.account_of(session, token, now=utcnow()) if token else None
+
+
 def _page(request: Request, site: Site, status_code: int, *, app_name: str, params: dict[str, str],
-          scopes: str = "", error: str = "", code: str = "", username: str = "") -> HTMLResponse:
+          scopes: str = "", error: str = "", code: str = "", username: str = "", signed_in: str = "") -> HTMLResponse:
     token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    hidden = {key: params[key] for key in _CARRIED if params.get(key)}
     html = _templates.get_template("authorize.html").render(
         city=site.settings.city.name, app_name=app_name, scopes=scopes, error=error, code=code, username=username,
-        hidden={key: params[key] for key in _CARRIED if params.get(key)}, csrf=_sign(site, token))
+        signed_in=signed_in, hidden=hidden, csrf=_sign(site, token),
+        return_to=f"/oauth/authorize?{urlencode(hidden)}" if hidden else "")  # the web UI's log-in comes back here
     response = HTMLResponse(html, status_code, headers=_HEADERS)
     response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=site.settings.scheme == "https",
                         path="/oauth")

@@ -10,16 +10,14 @@ from starlette.routing import Route
 from fedserver import __version__
 from fedserver.api.mastodon.call import Call, endpoint
 from fedserver.api.mastodon.entities.account import render_account
-from fedserver.local import accounts, statuses
+from fedserver.local import accounts, city_rules, statuses
 from fedserver.local.models.accounts import ADMIN, Account
 from fedserver.local.models.actors import Actor
 from fedserver.local.statuses import MAX_CHARACTERS
 
 # Mastodon.py decides which endpoints exist by this version (CLIENTS.md).
 VERSION = f"4.3.0 (compatible; fedserver {__version__})"
-RULES = [{"id": "1", "text": "Respektvoller Umgang: keine Beleidigungen, keine Hetze.", "hint": ""},
-         {"id": "2", "text": "Keine Werbung außerhalb der Geschäftskonten und Angebote.", "hint": ""},
-         {"id": "3", "text": "Nur Inhalte, an denen Sie die Rechte haben.", "hint": ""}]
+RULES = [{"id": str(number), "text": text, "hint": ""} for number, text in enumerate(city_rules.RULES, 1)]
 CONFIGURATION: dict[str, Any] = {
     "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
     "statuses": {"max_characters": MAX_CHARACTERS, "max_media_attachments": 4, "characters_reserved_per_url": 23},
