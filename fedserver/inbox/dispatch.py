@@ -17,6 +17,7 @@ from fedserver.inbox.handlers.reject import handle_reject
 from fedserver.inbox.handlers.remove import handle_remove
 from fedserver.inbox.handlers.undo import handle_undo
 from fedserver.inbox.handlers.update import handle_update
+from fedserver.local import group_relay, remote_statuses
 
 Handler = Callable[[Incoming], Awaitable[None]]
 
@@ -43,4 +44,20 @@ async def dispatch(incoming: Incoming) -> None:
     if handler is None:
         incoming.skip(f"{kind or 'an activity without type'} is not supported")
         return
+    if kind == vocab.DELETE:  # before the row goes: it says which group the post was in
+        await _relay_to_group(incoming, kind, before=True)
     await handler(incoming)
+    if kind in (vocab.CREATE, vocab.UPDATE, vocab.LIKE) and (incoming.skipped is None or kind == vocab.LIKE):
+        await _relay_to_group(incoming, kind, before=False)
+
+
+async def _relay_to_group(incoming: Incoming, kind: str, *, before: bool) -> None:
+    """FEP-1b12: what a peer did to a post addressed to one of our groups, the group passes on to its members."""
+    object_id = extract.id_of(incoming.activity.get("object")) or ""
+    status = await remote_statuses.find(incoming.session, object_id)
+    if before:
+        await group_relay.relay_incoming_delete(incoming.session, incoming.urls, incoming.activity, status,
+                                                incoming.actor, now=incoming.now)
+        return
+    await group_relay.relay_incoming(incoming.session, incoming.urls, incoming.activity,
+                                     incoming.fetched.get(object_id), status, incoming.actor, now=incoming.now)

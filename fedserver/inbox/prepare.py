@@ -62,7 +62,9 @@ async def _announced_object(deps: InboxDeps, activity: dict[str, Any], *, now: d
     an announced activity (a group relaying a member's post, FEP-1b12) is prepared as that activity."""
     embedded = activity.get("object")
     if isinstance(embedded, dict) and extract.type_of(embedded) in RELAYABLE:
-        return await _relayed(deps, embedded, now=now)
+        return await _relayed(deps, embedded, now=now, relayer=extract.id_of(activity.get("actor")) or "")
+    if isinstance(embedded, dict) and extract.type_of(embedded) in vocab.ACTIVITY_TYPES:
+        return {}  # a group relaying a Like or Undo (Lemmy): the handler skips it, nothing to fetch
     object_id = extract.id_of(embedded)
     if object_id is None:
         raise MalformedObject("object")
@@ -80,15 +82,25 @@ RELAYABLE = frozenset({vocab.CREATE, vocab.UPDATE, vocab.DELETE})
 GONE: dict[str, Any] = {"type": vocab.TOMBSTONE}  # marks an object its origin says no longer exists
 
 
-async def _relayed(deps: InboxDeps, inner: dict[str, Any], *, now: datetime) -> dict[str, dict[str, Any]]:
-    """The relayed activity keyed by its id, plus its object fetched from the object's own origin."""
+async def _relayed(deps: InboxDeps, inner: dict[str, Any], *, now: datetime,
+                   relayer: str = "") -> dict[str, dict[str, Any]]:
+    """The relayed activity keyed by its id, plus its object fetched from the object's own origin; a group
+    relaying a post of its own server embeds it, signed by that same server (as prepare trusts a Create)."""
     inner_id, inner_actor = extract.id_of(inner.get("id")), extract.id_of(inner.get("actor"))
     object_id = extract.id_of(inner.get("object"))
     if not inner_id or not inner_actor or not object_id:
         raise MalformedObject("object", "the announced activity lacks id, actor or object")
-    if actors.origin_of(object_id) != actors.origin_of(inner_actor):
+    if actors.origin_of(object_id) != actors.origin_of(inner_actor) and extract.type_of(inner) != vocab.DELETE:
+        # A group's moderator may remove a post of another server: that Delete is applied only as a removal
+        # from the group (handlers/relayed.py), never as the author's own.
         raise OriginMismatch(f"{inner_actor} cannot act on {object_id} of another server")
     await remote.ensure_actor(deps, inner_actor, now=now)
+    if actors.origin_of(object_id) == actors.origin_of(deps.urls.base_url):
+        return {inner_id: inner}  # a group relaying our own resident's post back to us: we hold the original
+    embedded = inner.get("object")
+    if isinstance(embedded, dict) and extract.type_of(inner) != vocab.DELETE \
+            and actors.origin_of(object_id) == actors.origin_of(relayer):
+        return {inner_id: inner, object_id: embedded}  # a private group's posts cannot be fetched anonymously
     try:
         document = await deps.fetcher.fetch_object(object_id)
     except Gone:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedserver.activitypub import vocab
 from fedserver.ids import new_id
-from fedserver.local import notifications
+from fedserver.local import group_admission, notifications
 from fedserver.local.errors import NotAllowed
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.interactions import ACCEPTED, PENDING, Block, DomainBlock, Follow
@@ -51,6 +51,9 @@ async def request(session: AsyncSession, urls: LocalUrls, follower: Actor, targe
         raise NotAllowed("a block stands between these accounts")
     if await _hides_domain(session, follower.id, target.domain):
         raise NotAllowed("you block the server of this account")  # Mastodon's FollowService
+    refusal = await group_admission.join_refusal(session, follower, target)
+    if refusal is not None:
+        raise NotAllowed(refusal)
     existing = await find(session, follower.id, target.id)
     if existing is not None:
         return existing
@@ -79,7 +82,8 @@ async def receive(session: AsyncSession, urls: LocalUrls, follower: Actor, targe
                   *, now: datetime) -> Follow | None:
     """A remote Follow of a local actor: Accept at once, hold it for approval, or Reject after a block."""
     if await is_blocked_between(session, follower.id, target.id) or await _hides_domain(
-            session, target.id, follower.domain):  # a blocked server's Follow is rejected, as on Mastodon
+            session, target.id, follower.domain) or await group_admission.join_refusal(
+            session, follower, target) is not None:  # a blocked server's Follow is rejected, as on Mastodon
         await _respond(session, urls, vocab.REJECT, target, follower, activity_ap_id)
         return None
     follow = await find(session, follower.id, target.id)

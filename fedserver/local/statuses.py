@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedserver.ids import id_at, new_id
 from fedserver.local import follows, wire
-from fedserver.local import attachments, polls, post_notifications, streams, visibility
+from fedserver.local import attachments, group_relay, polls, post_notifications, streams, visibility
 from fedserver.local.errors import Invalid, NotFound
 from fedserver.local.media import forget_status_media
 from fedserver.local.search import index_status
@@ -66,19 +67,23 @@ async def create(
     for tag_id in await _tag_ids(session, rendered.tags):
         session.add(StatusTag(status_id=status.id, tag_id=tag_id))
     await _attach_parts(session, status, media, poll, now)
-    await _publish_create(session, urls, status, author)
+    await group_relay.claim_audience(session, status)  # a post into a group carries `audience` (FEP-1b12)
+    create = await _publish_create(session, urls, status, author)
+    await group_relay.relay_new(session, urls, status, author, create, now=now)
     await index_status(session, status)
     await streams.on_status_created(session, status, author)
     await post_notifications.tell_new(session, status, author, now=now)
     return status
 
 
-async def _publish_create(session: AsyncSession, urls: LocalUrls, status: Status, author: Actor) -> None:
+async def _publish_create(session: AsyncSession, urls: LocalUrls, status: Status, author: Actor) -> dict[str, Any]:
     note = await wire.note_shape(session, urls, status, author)
+    create = activities.build_create(note)
     await publish(
-        session, activities.build_create(note), inbox_urls=await audience_inboxes(session, status, author),
+        session, create, inbox_urls=await audience_inboxes(session, status, author),
         is_listed=status.visibility in LISTED_VISIBILITIES, object_ap_id=status.ap_id,
     )
+    return create
 
 
 async def audience_inboxes(session: AsyncSession, status: Status, author: Actor) -> list[str]:
@@ -128,6 +133,7 @@ async def edit(session: AsyncSession, urls: LocalUrls, status: Status, author: A
     await index_status(session, status)
     await publish(session, update, inbox_urls=await audience_inboxes(session, status, author),
                   object_ap_id=status.ap_id)
+    await group_relay.relay_followup(session, urls, status, author, update, now=now)
     await streams.on_status_updated(session, status, author)
     await post_notifications.tell_edited(session, status, author, now=now)
     return status
@@ -186,8 +192,9 @@ async def delete(session: AsyncSession, urls: LocalUrls, status: Status, author:
     await streams.on_status_deleted(session, status, author)  # before the row goes: its audience is read from it
     await session.execute(sql_delete(Status).where(Status.id == status.id))
     activity_id = urls.activity(author.username, new_id())
-    await publish(session, activities.build_delete(author.ap_id, status.ap_id, activity_id, note.to, note.cc),
-                  inbox_urls=inboxes, object_ap_id=status.ap_id)
+    removal = activities.build_delete(author.ap_id, status.ap_id, activity_id, note.to, note.cc)
+    await publish(session, removal, inbox_urls=inboxes, object_ap_id=status.ap_id)
+    await group_relay.relay_followup(session, urls, status, author, removal, now=now)
 
 
 async def check_draft(session: AsyncSession, author: Actor, text: str, *, visibility: str, spoiler_text: str,

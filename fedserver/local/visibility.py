@@ -3,6 +3,7 @@
 Public and unlisted posts: anyone, unless a block stands between viewer and author.
 Followers-only (`private`): the author, accepted followers, and the actors mentioned.
 Direct: the author and the actors mentioned.
+A post in a group (audience_id): also the group's accepted followers, its members.
 A boost is visible when the boost and the boosted post both are.
 """
 from __future__ import annotations
@@ -28,7 +29,11 @@ def visible_to(viewer_id: int | None, status: Any = Status) -> ColumnElement[boo
     follows = exists().where(Follow.follower_id == viewer_id, Follow.target_id == author, Follow.state == ACCEPTED)
     blocked = exists().where(or_(and_(Block.actor_id == viewer_id, Block.target_id == author),
                                  and_(Block.actor_id == author, Block.target_id == viewer_id)))
-    audience = or_(listed, author == viewer_id, mentioned, and_(status.visibility == PRIVATE, follows))
+    # A post addressed to a group is seen by the group's members, whatever its own addressing (FEP-1b12).
+    member = exists().where(Follow.follower_id == viewer_id, Follow.target_id == status.audience_id,
+                            Follow.state == ACCEPTED)
+    in_group = and_(status.audience_id.is_not(None), member)
+    audience = or_(listed, author == viewer_id, mentioned, and_(status.visibility == PRIVATE, follows), in_group)
     return and_(audience, or_(author == viewer_id, ~blocked))
 
 

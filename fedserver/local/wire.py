@@ -53,9 +53,11 @@ async def note_shape(session: AsyncSession, urls: LocalUrls, status: Status, aut
         select(MediaAttachment).where(MediaAttachment.status_id == status.id).order_by(MediaAttachment.position)
     )).all()
     to, cc = addressing.address(status.visibility, author.followers_url or "", [row.ap_id for row in mentioned])
+    audience = await session.scalar(select(Actor.ap_id).where(Actor.id == status.audience_id)) \
+        if status.audience_id is not None else None  # the group it was posted into (FEP-1b12)
     return Note(
         ap_id=status.ap_id, attributed_to=author.ap_id, content_html=status.content_html,
-        published=status.published_at, type=status.object_type, url=status.url, to=to, cc=cc,
+        published=status.published_at, type=status.object_type, url=status.url, to=to, cc=cc, audience=audience,
         in_reply_to=status.in_reply_to_ap_id, conversation=status.thread_ap_id, name=status.title,
         summary=status.spoiler_text or None, sensitive=status.is_sensitive, language=status.language,
         updated=status.edited_at,

@@ -98,3 +98,21 @@ def build_remove(activity_ap_id: str, actor: str, object_ap_id: str, featured: s
     """An unpin: Remove of the post's IRI from the actor's featured collection (Mastodon's RemoveSerializer)."""
     return render_activity(Activity(ap_id=activity_ap_id, type=vocab.REMOVE, actor=actor, object=object_ap_id,
                                     target=featured))
+
+
+def build_group_announce(activity_ap_id: str, group: str, inner: dict[str, Any], to: tuple[str, ...],
+                         cc: tuple[str, ...], published: datetime) -> dict[str, Any]:
+    """A group relaying a member's activity (FEP-1b12, as Lemmy sends it): Announce of the whole Create,
+    Update, Delete or Like embedded (its @context merged into the Announce's), with the group as `audience`."""
+    return render_activity(Activity(ap_id=activity_ap_id, type=vocab.ANNOUNCE, actor=group, object=inner,
+                                    to=to, cc=cc, audience=group, published=published))
+
+
+def build_group_removal(activity_ap_id: str, moderator: str, group: str, object_ap_id: str, reason: str,
+                        to: tuple[str, ...], cc: tuple[str, ...]) -> dict[str, Any]:
+    """A moderator removing a post from a group (Lemmy's mod removal): Delete by the moderator, audience the
+    group; the group Announces it (build_group_announce) to every member's server."""
+    tombstone: dict[str, object] = {"id": object_ap_id, "type": vocab.TOMBSTONE}
+    extra: dict[str, object] = {"summary": reason} if reason else {}  # Lemmy carries the reason here
+    return render_activity(Activity(ap_id=activity_ap_id, type=vocab.DELETE, actor=moderator, object=tombstone,
+                                    to=to, cc=cc, audience=group, extra=extra))

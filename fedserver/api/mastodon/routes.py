@@ -9,6 +9,7 @@ from fedserver.api.mastodon.streaming import routes as streaming
 from fedserver.api.mastodon.endpoints import media, misc, search
 from fedserver.api.mastodon.endpoints import polls, status_actions, statuses
 from fedserver.api.mastodon.endpoints import filters_v1, notifications_v2, scheduled_statuses
+from fedserver.api.mastodon.endpoints import groups
 from fedserver.api.oauth import authorize
 from fedserver.api.oauth import routes as oauth
 
@@ -23,4 +24,5 @@ ROUTES: list[BaseRoute] = [
     *media.ROUTES, *search.ROUTES, *misc.ROUTES,
     *statuses.ROUTES, *status_actions.ROUTES, *polls.ROUTES,
     *scheduled_statuses.ROUTES, *filters_v1.ROUTES, *notifications_v2.ROUTES,
+    *groups.ROUTES,
 ]
