@@ -51,7 +51,7 @@ async def verify_credentials(call: Call) -> dict[str, Any]:
     return await _credential_account(call)
 
 
-@endpoint(scope="write:accounts", user=True)
+@endpoint(scope="write:accounts", user=True, write=True)
 async def update_credentials(call: Call) -> dict[str, Any]:
     """PATCH: change the profile; peers learn of it by Update{Person}. Replaced pictures leave the disk."""
     actor = call.me.actor

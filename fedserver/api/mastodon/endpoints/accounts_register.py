@@ -32,7 +32,7 @@ async def register(call: Call) -> dict[str, Any]:
     return body
 
 
-@endpoint(scope="write:accounts", user=True)
+@endpoint(scope="write:accounts", user=True, write=True)
 async def delete_own_account(call: Call) -> dict[str, Any]:
     """Delete the signed-in account for good (the password confirms it); peers are sent Delete{actor}."""
     password = call.text("password")
