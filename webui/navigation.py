@@ -19,9 +19,10 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("/home", N_("Home"), signed_in=True),
     NavItem("/notifications", N_("Notifications"), signed_in=True),
     NavItem("/bookmarks", N_("Bookmarks"), signed_in=True),
+    NavItem("/groups", N_("Groups"), signed_in=False),
     NavItem("/search", N_("Search"), signed_in=True),
     NavItem("/settings", N_("Settings"), signed_in=True),
-    # Next, each with its page module: NavItem("/groups", N_("Groups"), False), "/events" (Veranstaltungen),
+    # Next, each with its page module: "/events" (Veranstaltungen),
     # "/shops" (Geschäfte), "/directory" (Verzeichnis).
 )
 

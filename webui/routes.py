@@ -6,7 +6,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from webui.pages import actions, auth, home, notifications, people, public, settings
+from webui.pages import actions, auth, groups, home, notifications, people, public, settings
 
 HERE = Path(__file__).parent
 
@@ -15,6 +15,7 @@ ROUTES: list[BaseRoute] = [
     *home.ROUTES,
     *actions.ROUTES,
     *people.ROUTES,
+    *groups.ROUTES,
     *notifications.ROUTES,
     *settings.ROUTES,
     *public.ROUTES,  # last: /@{handle} and /tags/{tag} catch what is left

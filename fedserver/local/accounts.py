@@ -139,8 +139,10 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> Acco
 
 
 async def count_users(session: AsyncSession, *, active_since: datetime | None = None) -> int:
-    """How many approved, unsuspended accounts there are (optionally: active since a moment)."""
-    query = select(func.count(Account.id)).where(Account.is_approved.is_(True), Account.is_suspended.is_(False))
+    """How many approved, unsuspended accounts of people there are (optionally: active since a moment). Groups
+    are accounts too but nobody's; the instance actor has no account at all."""
+    query = select(func.count(Account.id)).where(Account.is_approved.is_(True), Account.is_suspended.is_(False),
+                                                 Account.kind != GROUP)
     if active_since is not None:
         query = query.where(Account.last_active_at >= active_since)
     return int(await session.scalar(query) or 0)

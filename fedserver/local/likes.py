@@ -7,7 +7,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedserver.ids import new_id
-from fedserver.local import notifications
+from fedserver.local import group_relay, notifications
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.interactions import Like
 from fedserver.local.errors import NotFound
@@ -32,11 +32,13 @@ async def like(session: AsyncSession, urls: LocalUrls, actor: Actor, status: Sta
     await session.flush()
     author = await session.get(Actor, status.author_id)
     assert author is not None
+    activity = activities.build_like(row.ap_id or "", actor.ap_id, status.ap_id)
     if author.domain == "":
         await notifications.notify(session, author, "favourite", actor, status_id=status.id, now=now)
     else:
-        await publish(session, activities.build_like(row.ap_id or "", actor.ap_id, status.ap_id),
-                      inbox_urls=[author.inbox_url])
+        await publish(session, activity, inbox_urls=[author.inbox_url])
+    # A post in one of our groups: the group Announces the Like to its members, as it does a peer's (FEP-1b12).
+    await group_relay.relay_followup(session, urls, status, actor, activity, now=now)
     return row
 
 

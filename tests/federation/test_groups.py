@@ -223,3 +223,33 @@ async def test_local_only_group_rejects_remote_members(tmp_path: Path) -> None:
         async with fed[MOERS].site.sessions() as session:
             states = (await session.scalars(select(Follow.state))).all()
         assert states == [ACCEPTED]  # alice, the founder, only
+
+
+async def test_a_residents_like_of_a_group_post_is_announced_by_the_group(tmp_path: Path) -> None:
+    from fedserver.local import likes
+    from fedserver.local.models.interactions import Like
+
+    async with federation(tmp_path, MOERS, SOLINGEN, KREFELD) as fed:
+        group = await _three_cities_with_members(fed)
+        await fed[SOLINGEN].post("bob", "@treff@moers.test Wer hilft beim Aufbau?")
+        await fed.drain()
+        async with fed[MOERS].site.sessions() as session, session.begin():
+            dora = await local_actor_in(session, "dora")
+            in_group = (await session.scalars(select(Status).where(Status.content_html.contains("Aufbau"),
+                                                                   Status.reblog_of_id.is_(None)))).one()
+            for _ in range(2):  # a second like is no second Announce
+                await likes.like(session, fed[MOERS].site.urls, dora, in_group, now=utcnow())
+        outside = await fed[MOERS].post("alice", "Nicht in der Gruppe")
+        async with fed[MOERS].site.sessions() as session, session.begin():
+            await likes.like(session, fed[MOERS].site.urls, await local_actor_in(session, "dora"), outside,
+                             now=utcnow())
+        await fed.drain()
+        async with fed[MOERS].site.sessions() as session:
+            announces = (await session.scalars(select(PublishedActivity).where(
+                PublishedActivity.actor_ap_id == group.ap_id, PublishedActivity.type == "Announce"))).all()
+        relayed = [a.document() for a in announces if a.document()["object"]["type"] == "Like"]
+        assert len(relayed) == 1
+        assert relayed[0]["object"]["actor"] == dora.ap_id and relayed[0]["object"]["object"] == in_group.ap_id
+        assert relayed[0]["audience"] == group.ap_id and relayed[0]["cc"] == [group.followers_url]
+        async with fed[SOLINGEN].site.sessions() as session:  # the author's server got dora's own Like too
+            assert await session.scalar(select(Like.id)) is not None

@@ -1,5 +1,6 @@
-"""Real-world group payloads (tests/fixtures/lemmy/): a Lemmy community relaying a member's post, a
-moderator's removal, and a relayed vote, as a Lemmy peer sends them to our city."""
+"""Real-world group payloads (tests/fixtures/lemmy/, tests/fixtures/mobilizon/): a Lemmy community relaying a
+member's post, a moderator's removal, and a relayed vote, as a Lemmy peer sends them to our city; joining a
+Mobilizon group and the events it relays."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +9,11 @@ from sqlalchemy import select
 
 from fedserver.inbox.queue import DONE, SKIPPED
 from fedserver.local.models.actors import Actor
+from fedserver.local.models.interactions import ACCEPTED, Follow
 from fedserver.local.models.statuses import Status
-from tests.federation.test_real_world_payloads import _deliver, _inbox_row, _status, _world
+from tests.federation.cities import follow
+from tests.federation.peer import PeerActor
+from tests.federation.test_real_world_payloads import World, _deliver, _inbox_row, _status, _world
 
 
 async def test_lemmy_community_post_joins_the_community_and_a_mod_removal_takes_it_out(tmp_path: Path) -> None:
@@ -42,3 +46,55 @@ async def test_lemmy_community_post_joins_the_community_and_a_mod_removal_takes_
                            "type": "Announce", "actor": community.ap_id, "object": removal, "to": create["to"]}
         await _deliver(world, relayed_removal)  # the page still exists at Lemmy: removed from the community
         assert await _status(world.city, page_id) is None
+
+
+async def _join_mobilizon_group(world: World) -> PeerActor:
+    """Alice follows the Mobilizon group (Follow → Accept, as Mobilizon answers an open group's Follow)."""
+    world.peer.add_actor("alicia")
+    group = world.peer.add_actor("repelen_radelt", fixture="mobilizon/group.json")
+    await follow(world.city, "alice", world.peer.handle(group))
+    await world.fed.drain()
+    [sent] = [r for r in world.peer.received if r.activity.get("type") == "Follow"]
+    assert sent.verified and sent.path == "/@repelen_radelt/inbox"
+    accept = {"@context": group.document["@context"], "id": f"{group.ap_id}/accept/follow/8b1f0c2e",
+              "type": "Accept", "actor": group.ap_id, "object": sent.activity, "to": [world.alice]}
+    await _deliver(world, accept)
+    async with world.city.site.sessions() as session:
+        assert (await session.scalars(select(Follow.state))).one() == ACCEPTED
+    return group
+
+
+async def test_a_resident_joins_a_mobilizon_group_and_its_relayed_event_is_the_groups(tmp_path: Path) -> None:
+    async with _world(tmp_path, "mobilizon", "mobilizon.test") as world:
+        group = await _join_mobilizon_group(world)
+        announce = world.peer.adopt("mobilizon/announce_create_event.json")
+        event_id = announce["object"]["object"]["id"]
+        world.peer.serve(dict(announce["object"]["object"], **{"@context": announce["@context"]}))
+        await _deliver(world, announce)
+        row = await _inbox_row(world.city, announce["id"])
+        assert row.state == DONE, row.note
+        event = await _status(world.city, event_id)
+        assert event is not None and event.object_type == "Event" and event.title == "Feierabendrunde"
+        async with world.city.site.sessions() as session:
+            stored_group = (await session.scalars(select(Actor).where(Actor.ap_id == group.ap_id))).one()
+            boosts = (await session.scalars(select(Status).where(Status.reblog_of_id == event.id))).all()
+        assert stored_group.kind == "Group" and stored_group.followers_url == group.ap_id + "/followers"
+        assert event.audience_id == stored_group.id and [boost.author_id for boost in boosts] == [stored_group.id]
+
+
+async def test_mobilizons_bare_announce_of_a_group_event_is_kept_as_the_groups_boost(tmp_path: Path) -> None:
+    """Mobilizon's own relay (maybe_relay_if_group_activity) Announces the Event itself, not its Create."""
+    async with _world(tmp_path, "mobilizon", "mobilizon.test") as world:
+        group = await _join_mobilizon_group(world)
+        wrapped = world.peer.adopt("mobilizon/announce_create_event.json")
+        event = dict(wrapped["object"]["object"], **{"@context": wrapped["@context"]})
+        world.peer.serve(event)
+        bare = dict(wrapped, id=wrapped["id"] + "-bare", object=event["id"])
+        await _deliver(world, bare)
+        assert (await _inbox_row(world.city, bare["id"])).state == DONE
+        stored = await _status(world.city, event["id"])
+        assert stored is not None and stored.object_type == "Event"
+        async with world.city.site.sessions() as session:
+            [boost] = (await session.scalars(select(Status).where(Status.reblog_of_id == stored.id))).all()
+            booster = await session.get(Actor, boost.author_id)
+        assert booster is not None and booster.ap_id == group.ap_id  # the group page's feed lists it

@@ -93,3 +93,18 @@ async def test_settings_roles_and_refusals(moers: City) -> None:
     login = await moers.client.post("/oauth/token", data={"grant_type": "password", "username": "treff",
                                                           "password": "!"})
     assert login.status_code != 200  # a group founded here cannot log in
+
+
+async def test_groups_are_not_counted_as_users(moers: City) -> None:
+    """NodeInfo usage.users and the instance's user_count count people: not groups, nor the instance actor."""
+    await moers.create_account("alice")
+    await moers.create_account("bob")
+    await moers.create_account("verein", kind="group")  # `fedserver account create --kind group`
+    alice = await Reader.of(moers, "alice")
+    assert (await alice.post(GROUPS, username="treff")).status_code == 200
+    nodeinfo = (await moers.client.get("/nodeinfo/2.1")).json()
+    instance = (await moers.client.get("/api/v1/instance")).json()
+    v2 = (await moers.client.get("/api/v2/instance")).json()
+    assert nodeinfo["usage"]["users"] == {"total": 2, "activeMonth": 2, "activeHalfyear": 2}
+    assert instance["stats"]["user_count"] == 2
+    assert v2["usage"]["users"]["active_month"] == 2
