@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fedserver.activitypub.fetch import Fetcher
+from fedserver.inbox.intake import Intake
 from fedserver.inbox.keycache import VerifyCaches
 from fedserver.local.models.actors import Actor
 from fedserver.local.urls import LocalUrls
@@ -23,6 +24,11 @@ class InboxDeps:
     fetcher: Fetcher
     clock: Callable[[], datetime]
     caches: VerifyCaches = field(default_factory=VerifyCaches)
+    intake: Intake = field(init=False)  # stores what the routes accepted
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "intake", Intake(self.sessions))
+        self.caches.watch(self.sessions)  # domain blocks: cached, and forgotten when one changes
 
 
 @dataclass

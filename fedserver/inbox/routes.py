@@ -7,7 +7,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedserver.inbox import queue
 from fedserver.inbox.context import InboxDeps
 from fedserver.inbox.verify import MAX_BODY_BYTES, Ignored, Refused, verify_post
 from fedserver.local import accounts
@@ -62,9 +61,8 @@ async def _receive(request: Request) -> Response:
         return _error(exc.status_code, exc.reason)
     except Ignored:
         return Response(status_code=202)
-    async with deps.sessions() as session, session.begin():
-        is_new = await queue.store(session, activity_ap_id=verified.activity_id, actor_ap_id=verified.actor_ap_id,
-                                   activity_type=verified.activity_type, body=body.decode("utf-8"), now=now)
+    is_new = await deps.intake.store(activity_ap_id=verified.activity_id, actor_ap_id=verified.actor_ap_id,
+                                     activity_type=verified.activity_type, body=body.decode("utf-8"), now=now)
     log.info("inbox %s %s %s from %s", "stored" if is_new else "already had", verified.activity_type,
              verified.activity_id, verified.actor_ap_id)
     return Response(status_code=202)

@@ -1,6 +1,7 @@
 """The one verify step of an inbox POST: size, JSON, signature, Digest, Date and origin."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_048_576  # Mastodon refuses larger inbox bodies too
 KEY_REFETCH_INTERVAL = timedelta(minutes=10)  # key rotation: refetch a failing key at most this often
+# Mastodon sends Add and Remove (pins) without an id: we give them one (_minted_id).
+ID_LESS = frozenset({"Add", "Remove"})
 
 
 class Refused(Exception):
@@ -59,12 +62,21 @@ def parse_body(body: bytes) -> dict[str, Any]:
         raise Refused(400, "the body is not JSON") from None
     if not isinstance(document, dict):
         raise Refused(400, "the body is not a JSON object")
-    for key in ("id", "actor"):
-        if not extract.id_of(document.get(key)):
-            raise Refused(400, f"the activity has no {key}")
+    if not extract.id_of(document.get("actor")):
+        raise Refused(400, "the activity has no actor")
     if not extract.type_of(document):
         raise Refused(400, "the activity has no type")
+    if not extract.id_of(document.get("id")) and extract.type_of(document) not in ID_LESS:
+        raise Refused(400, "the activity has no id")
     return document
+
+
+def _minted_id(actor_ap_id: str, kind: str, headers: Mapping[str, str], body: bytes) -> str:
+    """An id on the actor's own origin for an activity sent without one (Mastodon's Add and Remove).
+    The signed Date is part of it: pin, unpin, pin again are three activities with identical bodies,
+    while a redelivery (signed anew) only repeats an Add or Remove, which changes nothing twice."""
+    digest = hashlib.sha256(headers.get("date", "").encode() + b"\n" + body).hexdigest()[:32]
+    return f"{actor_ap_id}#{kind.lower()}/{digest}"
 
 
 async def verify_post(deps: InboxDeps, *, path_with_query: str, headers: Mapping[str, str], body: bytes,
@@ -85,7 +97,8 @@ async def verify_post(deps: InboxDeps, *, path_with_query: str, headers: Mapping
     if actor_ap_id != signer.ap_id:
         log.warning("refused %s: signed by %s but actor is %s", activity.get("id"), signer.ap_id, actor_ap_id)
         raise Refused(401, f"the request is signed by {signer.ap_id}, not by the activity's actor {actor_ap_id}")
-    activity_id = str(extract.id_of(activity.get("id")))
+    activity_id = extract.id_of(activity.get("id")) or _minted_id(actor_ap_id, extract.type_of(activity) or "",
+                                                                 headers, body)
     if actors.origin_of(activity_id) != actors.origin_of(actor_ap_id):
         log.warning("refused %s: id not on the origin of %s", activity_id, actor_ap_id)
         raise Refused(403, "the activity id is not on the actor's own server")
@@ -105,9 +118,14 @@ def _key_id(headers: Mapping[str, str]) -> str:
 
 
 async def _domain_blocked(deps: InboxDeps, key_id: str) -> bool:
-    # Not cached: a block must take effect at once, in every process.
-    async with deps.sessions() as session:
-        return await actors.is_domain_blocked(session, actors.domain_of(key_id))
+    # Cached for a moment, and forgotten whenever this process commits a change to the blocks (keycache.py).
+    domain = actors.domain_of(key_id)
+
+    async def load() -> bool:
+        async with deps.sessions() as session:
+            return await actors.is_domain_blocked(session, domain)
+
+    return await deps.caches.blocked_domains.get(domain, load)
 
 
 async def _verified_signer(deps: InboxDeps, key_id: str, path: str, headers: Mapping[str, str], body: bytes,

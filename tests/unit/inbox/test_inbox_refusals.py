@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -35,8 +36,8 @@ from starlette.routing import Route
 from fedserver.activitypub import signatures
 from fedserver.activitypub.keys import generate_key_pair
 from fedserver.activitypub.signatures_rfc9421 import sign_rfc9421
-from fedserver.db import utcnow
-from fedserver.inbox import queue
+from fedserver.db import create_engine, session_factory, utcnow
+from fedserver.inbox import keycache, queue
 from fedserver.inbox.queue import InboxItem
 from fedserver.inbox.verify import MAX_BODY_BYTES
 from fedserver.local.models.actors import Actor
@@ -588,6 +589,33 @@ async def test_blocking_a_server_refuses_the_actors_we_already_know(world: World
     assert (await deliver(world, body, world.ann.sign(body))).status_code == 202
     async with world.moers.site.sessions() as session, session.begin():
         session.add(DomainBlock(domain="remote.test", severity="suspend"))
+    body = encode(create(world.ann.ap_id, note(world.ann.ap_id, 2)))
+    assert "does not accept" in reason_of(await deliver(world, body, world.ann.sign(body)), 403)
+    assert len(await inbox_items(world.moers)) == 1
+
+
+async def test_lifting_a_block_is_heard_at_once(world: World) -> None:
+    async with world.moers.site.sessions() as session, session.begin():
+        session.add(DomainBlock(domain="remote.test", severity="suspend"))
+    body = encode(create(world.ann.ap_id, note(world.ann.ap_id, 1)))
+    reason_of(await deliver(world, body, world.ann.sign(body)), 403)  # the answer is cached now ...
+    async with world.moers.site.sessions() as session, session.begin():  # ... and a statement, not a flush, lifts it
+        await session.execute(delete(DomainBlock).where(DomainBlock.domain == "remote.test"))
+    assert (await deliver(world, body, world.ann.sign(body))).status_code == 202
+
+
+async def test_a_block_written_by_another_process_applies_within_two_seconds(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = encode(create(world.ann.ap_id, note(world.ann.ap_id, 1)))
+    assert (await deliver(world, body, world.ann.sign(body))).status_code == 202
+    other_process = create_engine(world.moers.settings.database_url)  # its commits are not heard here
+    try:
+        async with session_factory(other_process)() as session, session.begin():
+            session.add(DomainBlock(domain="remote.test", severity="suspend"))
+    finally:
+        await other_process.dispose()
+    later = time.monotonic() + 2.1
+    monkeypatch.setattr(keycache.time, "monotonic", lambda: later)
     body = encode(create(world.ann.ap_id, note(world.ann.ap_id, 2)))
     assert "does not accept" in reason_of(await deliver(world, body, world.ann.sign(body)), 403)
     assert len(await inbox_items(world.moers)) == 1
