@@ -31,8 +31,19 @@ def test_id_carries_its_time() -> None:
 
 
 def test_ids_fit_a_signed_bigint() -> None:
-    far_future = datetime(3000, 1, 1, tzinfo=timezone.utc)
-    assert 0 < IdGenerator(node_id=63).id_at(far_future) < 2**63
+    far_future_ms = int(datetime(3000, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
+    assert 0 < IdGenerator(node_id=63).next_id(now_ms=far_future_ms) < 2**63
+
+
+def test_a_moment_ahead_of_the_clock_does_not_drag_later_ids_into_the_future() -> None:
+    """A peer's post dated next year (or a test's clock) gets an id for now; new ids stay at now."""
+    generator = IdGenerator()
+    before = datetime.now(timezone.utc)
+    ahead = generator.id_at(before + timedelta(days=365))
+    later = generator.next_id()
+    assert later > ahead
+    assert time_of(ahead) < before + timedelta(minutes=1)
+    assert time_of(later) < before + timedelta(minutes=1)
 
 
 def test_past_ids_for_the_same_moment_are_unique() -> None:
