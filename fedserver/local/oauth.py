@@ -159,19 +159,32 @@ async def revoke(session: AsyncSession, app: OAuthApp, token: str) -> None:
         (AccessToken.token_hash == hashed) | (AccessToken.refresh_token_hash == hashed)))
 
 
-async def authenticate(session: AsyncSession, token: str, *, now: datetime) -> tuple[AccessToken, Account | None]:
-    """The token's row and account; raises NotFound for unknown tokens, NotAllowed for suspended accounts."""
+async def authenticate(session: AsyncSession, token: str, *, now: datetime,
+                       record: bool = True) -> tuple[AccessToken, Account | None]:
+    """The token's row and account; raises NotFound for unknown tokens, NotAllowed for suspended accounts.
+    With record=False the caller records the use itself (use_is_due, record_use) in a write transaction."""
+    # Two lookups, not an outer join: Account.actor is eager-loaded with an inner join, which would drop
+    # app-only tokens (no account) from the joined row.
     row = (await session.scalars(select(AccessToken).where(AccessToken.token_hash == digest(token)))).first()
     if row is None:
         raise NotFound("the access token is invalid")
     account = await session.get(Account, row.account_id) if row.account_id else None
     if account is not None:
         _check_may_log_in(account)
-        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
-            # Recording use at most every five minutes keeps reads from turning into writes.
-            await session.execute(update(AccessToken).where(AccessToken.id == row.id).values(last_used_at=now))
-            await session.execute(update(Account).where(Account.id == account.id).values(last_active_at=now))
+        if record and use_is_due(row, now):
+            await record_use(session, row.id, account.id, now=now)
     return row, account
+
+
+def use_is_due(row: AccessToken, now: datetime) -> bool:
+    """Recording use at most every five minutes keeps reads from turning into writes."""
+    return row.account_id is not None and (row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5))
+
+
+async def record_use(session: AsyncSession, token_id: int, account_id: int, *, now: datetime) -> None:
+    """When the token and its account were last used (the instance's activity counts read them)."""
+    await session.execute(update(AccessToken).where(AccessToken.id == token_id).values(last_used_at=now))
+    await session.execute(update(Account).where(Account.id == account_id).values(last_active_at=now))
 
 
 def _check_may_log_in(account: Account) -> None:

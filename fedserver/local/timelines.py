@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, ColumnElement, Select, and_, bindparam, false, or_, select
+from sqlalchemy import BigInteger, ColumnElement, CompoundSelect, Select, and_, bindparam, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -24,6 +24,7 @@ from fedserver.local.models.statuses import PUBLIC, Status, StatusTag, Tag
 from fedserver.local.visibility import visible_to
 
 Row = tuple[Status, Actor]
+Entry = tuple[Status, "Status | None"]  # a status of a followed-authors page, and the original it boosts
 Viewer = Any  # an actor id, or the bound parameter a cached statement takes it as
 
 # Any SELECT, whatever its columns (SQLAlchemy 2.1 types a Select by its column types).
@@ -76,9 +77,15 @@ LIST_ID = bindparam("list_id", type_=BigInteger)
 NOW = bindparam("now", type_=UTCDateTime)
 
 
+# The first query of a page going down looks at this many of the authors' newest statuses per status asked
+# for: the feed's rules (replies to strangers, hidden boosts) drop some of them.
+CANDIDATES = 2
+
+
 @lru_cache(maxsize=64)
-def _statement(kind: str, max_id: bool, since_id: bool, min_id: bool, edge: bool) -> Select[Any]:
-    """The home ("home") or a list's ("list:<replies_policy>") page query for one combination of bounds."""
+def _statement(kind: str, max_id: bool, since_id: bool, min_id: bool, edge: bool, nth: bool = False) -> Select[Any]:
+    """The home ("home") or a list's ("list:<replies_policy>") page query for one combination of bounds;
+    `nth`: the lower edge is the id of the authors' nth newest status (_nth_newest), found in SQL."""
     query = _home_query() if kind == "home" else _list_query(kind.removeprefix("list:"))
     if max_id:
         query = query.where(Status.id < bindparam("max_id"))
@@ -88,31 +95,69 @@ def _statement(kind: str, max_id: bool, since_id: bool, min_id: bool, edge: bool
         return query.where(Status.id > bindparam("min_id")).order_by(Status.id.asc()).limit(bindparam("limit"))
     if edge:
         query = query.where(Status.id > bindparam("edge"))
+    if nth:  # the edge comes back too, to tell a complete short page from one the rules thinned out
+        lowest = _nth_newest(_home_authors() if kind == "home" else _list_authors())
+        query = query.add_columns(lowest.label("edge")).where(Status.id > lowest)
     if since_id:
         query = query.where(Status.id > bindparam("since_id"))
     return query.order_by(Status.id.desc()).limit(bindparam("limit"))
 
 
+def _nth_newest(authors: AnySelect | CompoundSelect[Any]) -> ColumnElement[int]:
+    """The id of the authors' nth newest status below `top`, looked for in the narrowest window that holds n
+    (0 when none does). Only the (author_id, id) index is read: far cheaper than applying the feed's rules to
+    every status of a window, and it saves the round trip of trying a window that turns out too narrow."""
+    found = [select(Status.id).where(Status.author_id.in_(authors), Status.id < bindparam("top"),
+                                     Status.id > bindparam(f"window_{n}"))
+             .order_by(Status.id.desc()).limit(1).offset(bindparam("skip")).scalar_subquery()
+             for n in range(len(WINDOWS) - 1)]
+    # Wrapped in a SELECT of its own, SQLite computes it once; a bare coalesce() of subqueries in the outer
+    # WHERE was evaluated again for every followed author's index seek (3.5 ms against 1.4 ms).
+    return select(func.coalesce(*found, 0)).scalar_subquery()
+
+
 async def _windowed(session: AsyncSession, kind: str, page: Paging, now: datetime,
-                    params: dict[str, Any]) -> list[Status]:
+                    params: dict[str, Any]) -> list[Entry]:
     """A page of a followed-authors timeline, read through widening id windows next to where it starts."""
     upward = page.min_id is not None
     ceiling = lowest_id_at(now + timedelta(minutes=5))  # a little past now: remote clocks drift
     start = page.min_id if page.min_id is not None else page.max_id if page.max_id is not None else ceiling
     values = {"limit": page.limit, "max_id": page.max_id, "since_id": page.since_id, "min_id": page.min_id,
               "now": now, **params}
+    lowest = None
+    # A poll for what is new since a recent status (since_id inside the first window) is one query as it is.
+    recent = page.since_id is not None and page.since_id >= start - (lowest_id_at(now) - lowest_id_at(now - WINDOWS[0]))
+    if not upward and not recent:
+        rows, lowest = await _first_down(session, kind, page, start, now, values)
+        read_all = lowest is not None and (lowest == 0 or (page.since_id is not None and lowest <= page.since_id))
+        if len(rows) >= page.limit or read_all:
+            return rows
     for window in WINDOWS:
         edge = None
         if window is not None:
             span = lowest_id_at(now) - lowest_id_at(now - window)
             edge = start + span if upward else start - span
+            if lowest is not None and edge >= lowest:  # no wider than what the first query read
+                continue
         statement = _statement(kind, page.max_id is not None, page.since_id is not None, upward, edge is not None)
-        rows = list((await session.scalars(statement, {key: value for key, value in {**values, "edge": edge}.items()
-                                                       if value is not None})).all())
+        rows = [(row[0], row[1]) for row in (await session.execute(statement, {
+            key: value for key, value in {**values, "edge": edge}.items() if value is not None})).all()]
         covered = edge is None or (edge >= ceiling if upward else page.since_id is not None and edge <= page.since_id)
         if len(rows) >= page.limit or covered:
             return newest_first(rows, page)
     return []
+
+
+async def _first_down(session: AsyncSession, kind: str, page: Paging, start: int, now: datetime,
+                      values: dict[str, Any]) -> tuple[list[Entry], int | None]:
+    """The page in one query that reads only the authors' newest statuses below `start` (_nth_newest), and
+    the id it read down to (0: all of them); fewer rows than asked for when the feed's rules dropped many."""
+    windows = {f"window_{n}": start - (lowest_id_at(now) - lowest_id_at(now - window))
+               for n, window in enumerate(WINDOWS[:-1]) if window is not None}
+    statement = _statement(kind, page.max_id is not None, page.since_id is not None, False, False, nth=True)
+    bound = {**values, **windows, "top": start, "skip": int(page.limit * CANDIDATES) - 1}
+    rows = (await session.execute(statement, {key: value for key, value in bound.items() if value is not None})).all()
+    return [(row[0], row[1]) for row in rows], (rows[0][2] if rows else None)
 
 
 # --- the rules every signed-in timeline shares -------------------------------------------------------------
@@ -168,36 +213,67 @@ def _reply_allowed(viewer_id: Viewer, also: ColumnElement[bool]) -> ColumnElemen
                parent_author == Status.author_id, also)
 
 
+def _with_boosted() -> AnySelect:
+    """Statuses with the original each boost points at, read in the same query: rendering the page then
+    needs no query of its own for them (entities/status.py)."""
+    boosted = aliased(Status, name="boosted")
+    return select(Status, boosted).outerjoin(boosted, boosted.id == Status.reblog_of_id)
+
+
 def _followed_authors(viewer_id: Viewer) -> Select[Any]:
     return select(Follow.target_id).where(Follow.follower_id == viewer_id, Follow.state == ACCEPTED)
 
 
 # --- the timelines -----------------------------------------------------------------------------------------
 
-def _home_query() -> Select[Any]:
+def _home_authors() -> CompoundSelect[Any]:
+    """Whose posts the home feed shows: the viewer, and the followed accounts the viewer has not muted, whose
+    server the viewer has not blocked, and who are not in one of the viewer's exclusive lists. Decided once
+    per query for all authors, not once per status."""
+    muted = select(Mute.target_id).where(Mute.actor_id == VIEWER, or_(Mute.expires_at.is_(None), Mute.expires_at > NOW))
+    blocked_servers = (select(Actor.id).join(DomainBlock, DomainBlock.domain == Actor.domain)
+                       .where(DomainBlock.actor_id == VIEWER))
     exclusive = (select(ListMember.actor_id).join(List, List.id == ListMember.list_id)
-                 .where(List.account_id == ACCOUNT, List.is_exclusive.is_(True),
-                        ListMember.actor_id == Status.author_id))
-    others = and_(unmuted(VIEWER, Status.author_id, NOW), domain_allowed(VIEWER, Status.author_id),
-                  _reply_allowed(VIEWER, _parent_followed(VIEWER)), _reblogs_shown(VIEWER), ~exclusive.exists())
-    authors = _followed_authors(VIEWER).union_all(select(VIEWER))
-    return select(Status).where(Status.author_id.in_(authors), visible_to(VIEWER), _original_allowed(VIEWER, NOW),
-                                or_(Status.author_id == VIEWER, others))
+                 .where(List.account_id == ACCOUNT, List.is_exclusive.is_(True)))
+    shown = _followed_authors(VIEWER).where(Follow.target_id.not_in(muted), Follow.target_id.not_in(blocked_servers),
+                                            Follow.target_id.not_in(exclusive))
+    return shown.union_all(select(VIEWER))
+
+
+def _home_query() -> Select[Any]:
+    # Mastodon's reply rule (_reply_allowed) with the followed authors as one list rather than a lookup per reply.
+    parent_author = _parent_author()
+    reply_allowed = or_(Status.in_reply_to_ap_id.is_(None), parent_author == Status.author_id,
+                        parent_author.in_(_followed_authors(VIEWER).union_all(select(VIEWER))))
+    no_boosts_from = select(Follow.target_id).where(Follow.follower_id == VIEWER, Follow.show_reblogs.is_(False))
+    others = and_(reply_allowed, or_(Status.reblog_of_id.is_(None), Status.author_id.not_in(no_boosts_from)))
+    return _with_boosted().where(Status.author_id.in_(_home_authors()), visible_to(VIEWER),
+                                 _original_allowed(VIEWER, NOW), or_(Status.author_id == VIEWER, others))
 
 
 async def home(session: AsyncSession, viewer: Actor, account_id: int, page: Paging, *, now: datetime) -> list[Status]:
     """The viewer's own posts and boosts, and those of everyone they follow, as Mastodon's home feed filters them."""
+    return [status for status, _boosted in await home_entries(session, viewer, account_id, page, now=now)]
+
+
+async def home_entries(session: AsyncSession, viewer: Actor, account_id: int, page: Paging, *,
+                       now: datetime) -> list[Entry]:
+    """The home page's statuses (as `home`), each with the original it boosts."""
     return await _windowed(session, "home", page, now, {"viewer_id": viewer.id, "account_id": account_id})
 
 
-def _list_query(replies_policy: str) -> Select[Any]:
+def _list_authors() -> AnySelect:
     followed = _followed_authors(VIEWER).union_all(select(VIEWER))
-    members = select(ListMember.actor_id).where(ListMember.list_id == LIST_ID, ListMember.actor_id.in_(followed))
+    return select(ListMember.actor_id).where(ListMember.list_id == LIST_ID, ListMember.actor_id.in_(followed))
+
+
+def _list_query(replies_policy: str) -> Select[Any]:
+    members = _list_authors()
     also: ColumnElement[bool] = {
         "followed": _parent_followed(VIEWER),
         "list": _parent_author().in_(select(ListMember.actor_id).where(ListMember.list_id == LIST_ID)),
     }.get(replies_policy, false())
-    return select(Status).where(
+    return _with_boosted().where(
         Status.author_id.in_(members), visible_to(VIEWER), _original_allowed(VIEWER, NOW),
         or_(Status.author_id == VIEWER, and_(
             unmuted(VIEWER, Status.author_id, NOW), domain_allowed(VIEWER, Status.author_id),
@@ -205,8 +281,9 @@ def _list_query(replies_policy: str) -> Select[Any]:
 
 
 async def list_timeline(session: AsyncSession, viewer: Actor, owned: List, page: Paging, *,
-                        now: datetime) -> list[Status]:
-    """Posts and boosts by the list's members the viewer follows; replies as the list's replies_policy says."""
+                        now: datetime) -> list[Entry]:
+    """Posts and boosts by the list's members the viewer follows, each with the original it boosts; replies
+    as the list's replies_policy says."""
     policy = owned.replies_policy if owned.replies_policy in ("followed", "list") else "none"
     return await _windowed(session, f"list:{policy}", page, now, {"viewer_id": viewer.id, "list_id": owned.id})
 

@@ -101,8 +101,8 @@ def endpoint(*, scope: str | None = None, user: bool = False, write: bool = Fals
                 async with site.sessions() as session:
                     if write:
                         async with session.begin():
-                            return await _call(handler, request, session, site, params, scope, user, public)
-                    return await _call(handler, request, session, site, params, scope, user, public)
+                            return await _call(handler, request, session, site, params, scope, user, public, write)
+                    return await _call(handler, request, session, site, params, scope, user, public, write)
             except ApiError as exc:
                 return _error(exc.status_code, exc.message, exc.extra)
             except oauth.OAuthError as exc:
@@ -125,14 +125,16 @@ def endpoint(*, scope: str | None = None, user: bool = False, write: bool = Fals
 
 
 async def _call(handler: Handler, request: Request, session: AsyncSession, site: Site, params: dict[str, Any],
-                scope: str | None, user: bool, public: bool) -> Response:
+                scope: str | None, user: bool, public: bool, write: bool) -> Response:
     call = Call(request=request, session=session, site=site, now=utcnow(), params=params)
     token_text = _bearer(request)
     if token_text is not None:
         try:
-            call.token, call.account = await oauth.authenticate(session, token_text, now=call.now)
+            call.token, call.account = await oauth.authenticate(session, token_text, now=call.now, record=write)
         except NotFound:
             raise ApiError(401, "The access token is invalid") from None
+        if not write and call.account is not None and oauth.use_is_due(call.token, call.now):
+            await _record_use(site, call.token.id, call.account.id, call.now)
     elif not public:
         raise ApiError(401, "The access token is invalid")
     if call.token is not None and scope is not None and not grants(call.token.scopes.split(), scope):
@@ -146,6 +148,14 @@ async def _call(handler: Handler, request: Request, session: AsyncSession, site:
         response = json_document(result)
     response.headers.update({**CORS, **call.headers})
     return response
+
+
+async def _record_use(site: Site, token_id: int, account_id: int, now: datetime) -> None:
+    """A read call records the token's use in a short write transaction of its own: written inside the
+    read, the update would be rolled back with it, and on SQLite a reading transaction cannot wait for
+    the write lock (it fails at once with "database is locked" when a worker holds it)."""
+    async with site.sessions() as session, session.begin():
+        await oauth.record_use(session, token_id, account_id, now=now)
 
 
 def _bearer(request: Request) -> str | None:

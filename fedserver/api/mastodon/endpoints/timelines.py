@@ -15,20 +15,23 @@ from fedserver.local.models.statuses import Status
 
 
 async def _render(call: Call, statuses: Sequence[Status], context: str | None,
-                  link_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
-    """The page's Link header from the rows it read, then the entities minus those a `hide` filter removes."""
+                  link_ids: Sequence[int] | None = None,
+                  boosted: Sequence[Status | None] = ()) -> list[dict[str, Any]]:
+    """The page's Link header from the rows it read, then the entities minus those a `hide` filter removes;
+    `boosted`: the originals the timeline query read along (followed-authors pages)."""
     link_header(call, list(link_ids) if link_ids is not None else [status.id for status in statuses])
     viewer = call.account.actor if call.account is not None else None
     rendered = await render_statuses(call.session, call.site.urls, statuses, viewer,
-                                     call.account.id if call.account is not None else None, filter_context=context)
+                                     call.account.id if call.account is not None else None, filter_context=context,
+                                     originals={status.id: status for status in boosted if status is not None})
     return [entity for entity in rendered if not is_hidden(entity)]
 
 
 @endpoint(scope="read:statuses", user=True)
 async def home(call: Call) -> list[dict[str, Any]]:
     """Own posts and those of followed accounts (and their boosts), newest first."""
-    statuses = await timelines.home(call.session, call.me.actor, call.me.id, page_of(call), now=call.now)
-    return await _render(call, statuses, "home")
+    entries = await timelines.home_entries(call.session, call.me.actor, call.me.id, page_of(call), now=call.now)
+    return await _render(call, [status for status, _ in entries], "home", boosted=[boosted for _, boosted in entries])
 
 
 @endpoint(scope="read:statuses", public=True)
@@ -55,8 +58,8 @@ async def tag(call: Call) -> list[dict[str, Any]]:
 async def list_timeline(call: Call) -> list[dict[str, Any]]:
     """Posts by the members of one of the viewer's lists."""
     owned = await lists.find_own(call.session, call.me.id, call.path_id("list_id"))
-    statuses = await timelines.list_timeline(call.session, call.me.actor, owned, page_of(call), now=call.now)
-    return await _render(call, statuses, "home")
+    entries = await timelines.list_timeline(call.session, call.me.actor, owned, page_of(call), now=call.now)
+    return await _render(call, [status for status, _ in entries], "home", boosted=[boosted for _, boosted in entries])
 
 
 @endpoint(scope="read:bookmarks", user=True)

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, func, literal, null, select, union_all
+from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedserver.activitypub import dates
@@ -18,30 +18,40 @@ from fedserver.local.urls import LocalUrls
 BOT_KINDS = ("Service", "Application")
 
 
+def _count_columns() -> list[Any]:
+    # max(id), not max(published_at): ids are times (DESIGN.md) and (author_id, id) is an index, so the counts
+    # never read the status rows (bench/home_timeline.py: 128 ms -> ~1 ms for 40 authors). statuses_count
+    # still reads one index entry per status: only a stored counter would make it constant.
+    return [
+        select(func.count()).where(Follow.target_id == Actor.id, Follow.state == ACCEPTED)
+        .scalar_subquery().label("followers_count"),
+        select(func.count()).where(Follow.follower_id == Actor.id, Follow.state == ACCEPTED)
+        .scalar_subquery().label("following_count"),
+        select(func.count(Status.id)).where(Status.author_id == Actor.id).scalar_subquery().label("statuses_count"),
+        select(func.max(Status.id)).where(Status.author_id == Actor.id).scalar_subquery().label("newest_status_id"),
+    ]
+
+
+# Built once with an expanding parameter: one round trip per page, no statement building per request.
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_COUNTS = select(Actor.id, *_count_columns()).where(Actor.id.in_(_IDS))
+_ACTORS_WITH_COUNTS = select(Actor.__table__, *_count_columns()).where(Actor.id.in_(_IDS))
+
+
 async def render_accounts(session: AsyncSession, urls: LocalUrls, actors: Sequence[Actor]) -> dict[int, dict[str, Any]]:
-    """Account entities by actor id; the counts come from one query of three grouped parts, not one per account."""
+    """Account entities by actor id; the counts come from one query for all of them, not one per account."""
     ids = list({actor.id for actor in actors})
-    followers: dict[int, int] = {}
-    following: dict[int, int] = {}
-    posts: dict[int, tuple[int, Any]] = {}
-    if ids:
-        # max(id), not max(published_at): ids are times (DESIGN.md) and (author_id, id) is an index, so the
-        # counts never read the status rows (bench/home_timeline.py: 128 ms -> ~1 ms for 40 authors); and one
-        # round trip for all three, as a timeline page's cost is mostly its number of queries.
-        parts = union_all(
-            select(literal(0), Follow.target_id, func.count(), cast(null(), BigInteger)).where(
-                Follow.target_id.in_(ids), Follow.state == ACCEPTED).group_by(Follow.target_id),
-            select(literal(1), Follow.follower_id, func.count(), cast(null(), BigInteger)).where(
-                Follow.follower_id.in_(ids), Follow.state == ACCEPTED).group_by(Follow.follower_id),
-            select(literal(2), Status.author_id, func.count(Status.id), func.max(Status.id)).where(
-                Status.author_id.in_(ids)).group_by(Status.author_id))
-        for kind, actor_id, count, newest in (await session.execute(parts)).all():
-            if kind == 2:
-                posts[actor_id] = (count, time_of(newest) if newest else None)
-            else:
-                (followers if kind == 0 else following)[actor_id] = count
-    return {actor.id: _render(urls, actor, followers.get(actor.id, 0), following.get(actor.id, 0),
-                              *posts.get(actor.id, (0, None))) for actor in actors}
+    counts = {row.id: row for row in (await session.execute(_COUNTS, {"ids": ids})).all()} if ids else {}
+    return {actor.id: _render(urls, actor, counts.get(actor.id)) for actor in actors}
+
+
+async def render_accounts_by_id(session: AsyncSession, urls: LocalUrls, actor_ids: Collection[int]
+                                ) -> dict[int, dict[str, Any]]:
+    """Account entities by actor id, read with their counts as rows in one query (pages of statuses)."""
+    if not actor_ids:
+        return {}
+    rows = (await session.execute(_ACTORS_WITH_COUNTS, {"ids": list(actor_ids)})).all()
+    return {row.id: _render(urls, row, row) for row in rows}
 
 
 async def render_account(session: AsyncSession, urls: LocalUrls, actor: Actor) -> dict[str, Any]:
@@ -59,8 +69,12 @@ def acct(urls: LocalUrls, actor: Actor) -> str:
     return actor.username if actor.domain == "" else f"{actor.username}@{actor.domain}"
 
 
-def _render(urls: LocalUrls, actor: Actor, followers: int, following: int, statuses: int,
-            last_status_at: Any) -> dict[str, Any]:
+def _render(urls: LocalUrls, actor: Any, counts: Any) -> dict[str, Any]:
+    """One Account; `actor` is an Actor or a row of its columns, `counts` a row of _count_columns (or None)."""
+    followers, following, statuses, newest = (
+        (counts.followers_count, counts.following_count, counts.statuses_count, counts.newest_status_id)
+        if counts is not None else (0, 0, 0, None))
+    last_status_at = time_of(newest) if newest else None
     avatar = actor.icon_url or f"{urls.base_url}/static/avatar.png"
     header = actor.image_url or f"{urls.base_url}/static/header.png"
     return {
@@ -75,8 +89,12 @@ def _render(urls: LocalUrls, actor: Actor, followers: int, following: int, statu
         "last_status_at": last_status_at.date().isoformat() if last_status_at else None,
         "hide_collections": False, "noindex": not actor.is_indexable, "emojis": [], "roles": [],
         "fields": [{"name": f["name"], "value": f["value_html"], "verified_at": None}
-                   for f in json.loads(actor.fields_json or "[]")],
+                   for f in _fields(actor.fields_json)],
     }
+
+
+def _fields(fields_json: str | None) -> list[dict[str, Any]]:
+    return [] if not fields_json or fields_json == "[]" else list(json.loads(fields_json))
 
 
 def _midnight(moment: Any) -> str:

@@ -302,3 +302,21 @@ async def test_home_pages_across_old_posts_exactly(moers: City) -> None:
     assert await alice.ids(HOME, limit=2, min_id=ids[4]) == ids[2:4]
     assert await alice.ids(HOME, limit=2, since_id=ids[4]) == ids[:2]
     assert await alice.ids(HOME, since_id=ids[2]) == ids[:2]
+
+
+async def test_home_stays_full_when_its_newest_posts_are_hidden_replies(moers: City) -> None:
+    """The first page query reads only the newest posts of the followed accounts; when the feed's rules
+    leave out most of them, the page is still filled from older posts, exactly."""
+    await _people(moers, "alice", "bob", "carla")
+    await follow(moers, "alice", "bob")
+    shown = [str((await moers.post("bob", f"Beitrag {n}")).id) for n in range(5)]
+    to_carla = await moers.post("carla", "Frage")
+    middle = str((await moers.post("bob", "Zwischendurch")).id)
+    for n in range(8):  # replies to someone alice does not follow: not in her home feed
+        await moers.post("bob", f"Antwort {n}", in_reply_to=to_carla)
+    newest_first = [middle, *reversed(shown)]
+    alice = await Reader.of(moers, "alice")
+    assert await alice.ids(HOME, limit=3) == newest_first[:3]
+    assert await alice.ids(HOME, limit=3, max_id=newest_first[2]) == newest_first[3:]
+    assert await alice.ids(HOME, limit=3, since_id=newest_first[4]) == newest_first[:3]
+    assert await alice.ids(HOME, limit=10, since_id=newest_first[2]) == newest_first[:2]
