@@ -1,9 +1,10 @@
-"""The services' refusals in the page's language: known ones by field and code, others as the service wrote them."""
+"""The services' refusals in the page's language: known ones by field and code (Invalid) or by code (NotAllowed),
+others as the service wrote them."""
 from __future__ import annotations
 
 from typing import Protocol
 
-from fedserver.local.errors import Invalid, LocalError
+from fedserver.local.errors import Invalid, LocalError, NotAllowed
 from webui.i18n import N_
 
 
@@ -33,6 +34,22 @@ KNOWN = {
     ("file", "ERR_INVALID"): N_("This image is damaged and could not be read."),
     ("display_name", "ERR_TOO_LONG"): N_("A display name has at most 30 characters."),
     ("note", "ERR_TOO_LONG"): N_("A bio has at most 500 characters."),
+    ("reason", "ERR_TOO_LONG"): N_("A reason has at most 1024 characters."),
+    ("rules", "ERR_TOO_LONG"): N_("The rules have at most 5000 characters."),
+    ("topic", "ERR_TOO_LONG"): N_("A topic has at most 64 characters."),
+    ("join_mode", "ERR_INVALID"): N_("Please choose who may join."),
+    ("posting_mode", "ERR_INVALID"): N_("Please choose who may post."),
+    ("role", "ERR_INVALID"): N_("A role is admin or moderator."),
+    ("account_id", "ERR_INVALID"): N_("Only residents of this city can run a group here."),
+}
+
+# code of fedserver.local's NotAllowed -> an English msgid of our catalogue.
+REFUSALS = {
+    "GROUP_STAFF_ONLY": N_("Only the group's admins and moderators may do this."),
+    "GROUP_ADMINS_ONLY": N_("Only the group's admins may do this."),
+    "GROUP_LAST_ADMIN": N_("A group needs at least one admin."),
+    "GROUP_BAN_STAFF": N_("Take away the member's role before banning them."),
+    "GROUP_RESIDENTS_ONLY": N_("Only residents of this city can found a group here."),
 }
 
 
@@ -40,4 +57,6 @@ def translated(page: Translator, error: LocalError) -> str:
     """A message a person understands, in the page's language where we know the refusal."""
     if isinstance(error, Invalid) and (error.field, error.code) in KNOWN:
         return page.gettext(KNOWN[(error.field, error.code)])
+    if isinstance(error, NotAllowed) and error.code in REFUSALS:
+        return page.gettext(REFUSALS[error.code])
     return str(error) or page.gettext("Something was not right with the form.")

@@ -11,7 +11,12 @@ class NotFound(LocalError):
 
 
 class NotAllowed(LocalError):
-    """The asker may not do this (403)."""
+    """The asker may not do this (403); `code` names the rule, so that the web UI can say it in the page's
+    language (webui/messages.py), e.g. GROUP_STAFF_ONLY."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class Invalid(LocalError):

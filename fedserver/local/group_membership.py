@@ -49,7 +49,7 @@ async def ban(session: AsyncSession, urls: LocalUrls, group: Actor, moderator: A
     announces nothing more of theirs (group_admission.post_refusal)."""
     await groups.require_moderator(session, group, moderator)
     if await groups.role_of(session, group, member) is not None:
-        raise NotAllowed("take away the member's role before banning them")
+        raise NotAllowed("take away the member's role before banning them", "GROUP_BAN_STAFF")
     if len(reason) > MAX_REASON:
         raise Invalid("reason", "ERR_TOO_LONG", f"a reason has at most {MAX_REASON} characters")
     existing = await session.get(GroupBan, (group.id, member.id))

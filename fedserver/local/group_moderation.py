@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedserver.activitypub import vocab
 from fedserver.ids import new_id
-from fedserver.local import follows, group_inbound, groups, streams
+from fedserver.local import follows, group_inbound, group_removals, groups, streams
 from fedserver.local.errors import Invalid, NotFound
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.groups import GroupSettings
@@ -44,6 +44,7 @@ async def remove_post(session: AsyncSession, urls: LocalUrls, group: Actor, mode
     await publish(session, activities.build_group_announce(urls.activity(group.username, new_id()), group.ap_id,
                                                            removal, to, cc, now),
                   inbox_urls=fanout.inbox_urls(recipients))
+    await group_removals.record(session, group, moderator, status, reason.strip(), now=now)
     if status.is_local:
         await group_inbound.leave_group(session, status, group)
         return

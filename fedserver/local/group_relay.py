@@ -4,7 +4,7 @@ A post belongs to a group when the group is named in its `to`, `cc`, `audience` 
 answers a post of the group. If the author may post there (group_admission), the group Announces the whole
 Create to its members' servers, with itself as `audience` (Lemmy's shape), and keeps a boost row: the
 group's account statuses are its timeline, and members see the posts in their home timelines. Updates,
-Deletes and Likes of the group's posts are Announced the same way. Private groups Announce to their
+Deletes, Likes and the Undo of a Like of the group's posts are Announced the same way. Private groups Announce to their
 followers only, never to Public, and never list the Announce in the outbox.
 """
 from __future__ import annotations
@@ -73,8 +73,8 @@ async def relay_new(session: AsyncSession, urls: LocalUrls, status: Status, auth
 
 async def relay_followup(session: AsyncSession, urls: LocalUrls, status: Status, actor: Actor,
                          inner: dict[str, Any], *, now: datetime) -> bool:
-    """An Update, Delete or Like of a post in one of our groups: the group Announces it to its members.
-    Only the author edits or deletes (the caller checked); a banned member's Like is not passed on."""
+    """An Update, Delete, Like or Undo{Like} of a post in one of our groups: the group Announces it to its
+    members. Only the author edits or deletes (the caller checked); a banned member's Like is not passed on."""
     group = await session.get(Actor, status.audience_id) if status.audience_id is not None else None
     if group is None or not group_admission.is_local_group(group):
         return False

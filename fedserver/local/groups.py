@@ -49,7 +49,7 @@ async def create(session: AsyncSession, urls: LocalUrls, founder: Actor, usernam
                  *, now: datetime) -> Actor:
     """Found a group: its actor and keys, its settings, and the founder as its admin and first member."""
     if founder.domain != "":
-        raise NotAllowed("only residents of this city can found a group here")
+        raise NotAllowed("only residents of this city can found a group here", "GROUP_RESIDENTS_ONLY")
     account = await accounts.create(session, urls, username=username, email=f"group.{username.lower()}@groups.invalid",
                                     password=secrets.token_urlsafe(24), kind=GROUP_ACCOUNT, now=now)
     account.password_hash = _UNUSABLE_PASSWORD
@@ -115,14 +115,14 @@ async def require_moderator(session: AsyncSession, group: Actor, actor: Actor) -
     """The actor's role, when it may moderate the group (admins may too); raises NotAllowed."""
     role = await role_of(session, group, actor)
     if role is None:
-        raise NotAllowed("only the group's admins and moderators may do this")
+        raise NotAllowed("only the group's admins and moderators may do this", "GROUP_STAFF_ONLY")
     return role
 
 
 async def require_admin(session: AsyncSession, group: Actor, actor: Actor) -> None:
     """Raises NotAllowed unless the actor is one of the group's admins."""
     if await role_of(session, group, actor) != ADMIN:
-        raise NotAllowed("only the group's admins may do this")
+        raise NotAllowed("only the group's admins may do this", "GROUP_ADMINS_ONLY")
 
 
 async def set_role(session: AsyncSession, group: Actor, actor: Actor, role: str) -> None:
@@ -141,7 +141,7 @@ async def set_role(session: AsyncSession, group: Actor, actor: Actor, role: str)
 async def drop_role(session: AsyncSession, group: Actor, actor: Actor) -> None:
     """Take a role away; the last admin stays, so a group is never left without one."""
     if await role_of(session, group, actor) == ADMIN and len(await staff(session, group, ADMIN)) == 1:
-        raise NotAllowed("a group needs at least one admin")
+        raise NotAllowed("a group needs at least one admin", "GROUP_LAST_ADMIN")
     await session.execute(delete(GroupRole).where(GroupRole.group_id == group.id, GroupRole.actor_id == actor.id))
 
 

@@ -1,7 +1,9 @@
 """Likes (Mastodon: favourites): giving, taking back, and receiving them from peers."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +18,15 @@ from fedserver.local.visibility import can_see
 from fedserver.local.urls import LocalUrls
 from fedserver.outbox import activities
 from fedserver.outbox.publish import publish
+
+
+@dataclass(frozen=True)
+class GroupRelay:
+    """What a group needs to pass a peer's Undo{Like} on: the Undo as it came, our URLs and the time."""
+
+    urls: LocalUrls
+    undo: dict[str, Any]
+    now: datetime
 
 
 async def like(session: AsyncSession, urls: LocalUrls, actor: Actor, status: Status, *, now: datetime) -> Like:
@@ -43,19 +54,20 @@ async def like(session: AsyncSession, urls: LocalUrls, actor: Actor, status: Sta
 
 
 async def unlike(session: AsyncSession, urls: LocalUrls, actor: Actor, status: Status, *, now: datetime) -> None:
-    """Take a like back; a remote author's server gets Undo{Like}."""
+    """Take a like back; a remote author's server gets Undo{Like}, and a group the post is in Announces it."""
     row = (await session.scalars(select(Like).where(Like.actor_id == actor.id, Like.status_id == status.id))).first()
     if row is None:
         return
     await session.execute(delete(Like).where(Like.id == row.id))
     author = await session.get(Actor, status.author_id)
     assert author is not None
+    undone = activities.build_like(row.ap_id or "", actor.ap_id, status.ap_id)
+    undo = activities.build_undo(urls.activity(actor.username, new_id()), actor.ap_id, undone)
     if author.domain == "":
         await notifications.withdraw(session, author.id, "favourite", actor.id, status.id)
-        return
-    undone = activities.build_like(row.ap_id or "", actor.ap_id, status.ap_id)
-    await publish(session, activities.build_undo(urls.activity(actor.username, new_id()), actor.ap_id, undone),
-                  inbox_urls=[author.inbox_url])
+    else:
+        await publish(session, undo, inbox_urls=[author.inbox_url])
+    await group_relay.relay_followup(session, urls, status, actor, undo, now=now)
 
 
 async def record_remote(session: AsyncSession, liker: Actor, status: Status, activity_ap_id: str,
@@ -72,8 +84,10 @@ async def record_remote(session: AsyncSession, liker: Actor, status: Status, act
     return True
 
 
-async def undo_remote(session: AsyncSession, liker: Actor, activity_ap_id: str | None, status: Status | None) -> bool:
-    """Undo{Like} from a peer, matched by the Like's id or by (liker, status)."""
+async def undo_remote(session: AsyncSession, liker: Actor, activity_ap_id: str | None, status: Status | None,
+                      relay: GroupRelay | None = None) -> bool:
+    """Undo{Like} from a peer, matched by the Like's id or by (liker, status); with `relay`, a group of ours
+    that the post is in Announces the Undo to its members (as Lemmy does)."""
     query = select(Like).where(Like.actor_id == liker.id)
     if activity_ap_id:
         query = query.where((Like.ap_id == activity_ap_id) | (Like.status_id == (status.id if status else -1)))
@@ -86,6 +100,11 @@ async def undo_remote(session: AsyncSession, liker: Actor, activity_ap_id: str |
     liked = await session.get(Status, row.status_id)
     if liked is not None:
         await notifications.withdraw(session, liked.author_id, "favourite", liker.id, row.status_id)
+    if liked is not None and relay is not None:
+        # The Like as we stored it, whether the Undo embedded it or named it by IRI only.
+        like = activities.build_like(row.ap_id or "", liker.ap_id, liked.ap_id)
+        undo = dict(relay.undo, object={key: value for key, value in like.items() if key != "@context"})
+        await group_relay.relay_followup(session, relay.urls, liked, liker, undo, now=relay.now)
     return True
 
 

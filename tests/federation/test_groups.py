@@ -253,3 +253,56 @@ async def test_a_residents_like_of_a_group_post_is_announced_by_the_group(tmp_pa
         assert relayed[0]["audience"] == group.ap_id and relayed[0]["cc"] == [group.followers_url]
         async with fed[SOLINGEN].site.sessions() as session:  # the author's server got dora's own Like too
             assert await session.scalar(select(Like.id)) is not None
+
+
+async def _group_announces_of(city: City, group: Actor, kind: str) -> list[dict[str, object]]:
+    async with city.site.sessions() as session:
+        announces = (await session.scalars(select(PublishedActivity).where(
+            PublishedActivity.actor_ap_id == group.ap_id, PublishedActivity.type == "Announce"))).all()
+    return [a.document() for a in announces if a.document()["object"]["type"] == kind]
+
+
+async def test_a_withdrawn_like_is_announced_by_the_group_and_skipped_by_members_servers(tmp_path: Path) -> None:
+    from fedserver.inbox.queue import SKIPPED, InboxItem
+    from fedserver.local import likes
+    from fedserver.local.models.interactions import Like
+
+    async with federation(tmp_path, MOERS, SOLINGEN, KREFELD) as fed:
+        group = await _three_cities_with_members(fed)
+        await fed[MOERS].post("dora", "@treff Wer hat eine Bohrmaschine?")
+        await fed.drain()
+        in_group = await _copy(fed[MOERS], "Bohrmaschine")
+        copy_at_krefeld = await _copy(fed[KREFELD], "Bohrmaschine")
+        assert in_group is not None and copy_at_krefeld is not None
+        async with fed[MOERS].site.sessions() as session, session.begin():  # a resident's like and unlike
+            alice = await local_actor_in(session, "alice")
+            status = await session.get(Status, in_group.id)
+            assert status is not None
+            await likes.like(session, fed[MOERS].site.urls, alice, status, now=utcnow())
+            await likes.unlike(session, fed[MOERS].site.urls, alice, status, now=utcnow())
+            await likes.unlike(session, fed[MOERS].site.urls, alice, status, now=utcnow())  # nothing more to undo
+        async with fed[KREFELD].site.sessions() as session, session.begin():  # a peer's like and its Undo
+            carla = await local_actor_in(session, "carla")
+            copy = await session.get(Status, copy_at_krefeld.id)
+            assert copy is not None
+            await likes.like(session, fed[KREFELD].site.urls, carla, copy, now=utcnow())
+        await fed.drain()
+        async with fed[KREFELD].site.sessions() as session, session.begin():
+            await likes.unlike(session, fed[KREFELD].site.urls, await local_actor_in(session, "carla"),
+                               (await session.get(Status, copy_at_krefeld.id)), now=utcnow())  # type: ignore[arg-type]
+        await fed.drain()
+
+        undos = await _group_announces_of(fed[MOERS], group, "Undo")
+        undone = sorted((undo["object"]["actor"], undo["object"]["object"]["type"],  # type: ignore[index]
+                         undo["object"]["object"]["object"]) for undo in undos)  # type: ignore[index]
+        carla_ap_id = f"https://{KREFELD}/users/carla"
+        assert undone == sorted([(alice.ap_id, "Like", in_group.ap_id), (carla_ap_id, "Like", in_group.ap_id)])
+        assert all(undo["audience"] == group.ap_id and undo["cc"] == [group.followers_url] for undo in undos)
+        assert len(await _group_announces_of(fed[MOERS], group, "Like")) == 2
+        async with fed[MOERS].site.sessions() as session:
+            assert (await session.scalars(select(Like))).all() == []
+        async with fed[SOLINGEN].site.sessions() as session:  # a member's server: passed on, not counted
+            rows = (await session.scalars(select(InboxItem).where(InboxItem.state == SKIPPED))).all()
+        notes = sorted(row.note or "" for row in rows)
+        assert any(note.startswith("relayed Undo: likes a group passes on") for note in notes), notes
+        assert any(note.startswith("relayed Like: likes a group passes on") for note in notes), notes

@@ -1,6 +1,6 @@
 """Real-world group payloads (tests/fixtures/lemmy/, tests/fixtures/mobilizon/): a Lemmy community relaying a
 member's post, a moderator's removal, and a relayed vote, as a Lemmy peer sends them to our city; joining a
-Mobilizon group and the events it relays."""
+Mobilizon group, the events it relays and those its organizers send."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from fedserver.inbox.queue import DONE, SKIPPED
 from fedserver.local.models.actors import Actor
+from fedserver.local.models.groups import GroupRemoval
 from fedserver.local.models.interactions import ACCEPTED, Follow
 from fedserver.local.models.statuses import Status
 from tests.federation.cities import follow
@@ -46,6 +47,11 @@ async def test_lemmy_community_post_joins_the_community_and_a_mod_removal_takes_
                            "type": "Announce", "actor": community.ap_id, "object": removal, "to": create["to"]}
         await _deliver(world, relayed_removal)  # the page still exists at Lemmy: removed from the community
         assert await _status(world.city, page_id) is None
+        async with world.city.site.sessions() as session:  # recorded, though the copy is gone
+            [recorded] = (await session.scalars(select(GroupRemoval))).all()
+            moderator = await session.get(Actor, recorded.moderator_id)
+        assert (recorded.group_id, recorded.post_ap_id, recorded.reason) == (group.id, page_id, "off topic")
+        assert moderator is not None and moderator.ap_id == world.peer.origin + "/u/mod" and recorded.excerpt
 
 
 async def _join_mobilizon_group(world: World) -> PeerActor:
@@ -98,3 +104,50 @@ async def test_mobilizons_bare_announce_of_a_group_event_is_kept_as_the_groups_b
             [boost] = (await session.scalars(select(Status).where(Status.reblog_of_id == stored.id))).all()
             booster = await session.get(Actor, boost.author_id)
         assert booster is not None and booster.ap_id == group.ap_id  # the group page's feed lists it
+        assert stored.audience_id == booster.id  # the group's post, as a relayed Create makes it
+
+
+async def test_an_organizers_create_of_a_group_event_is_stored_as_the_groups_post(tmp_path: Path) -> None:
+    """Mobilizon: the organizer sends the Create, the Event is attributedTo the group, its `actor` the organizer."""
+    async with _world(tmp_path, "mobilizon", "mobilizon.test") as world:
+        group = await _join_mobilizon_group(world)
+        create = world.peer.adopt("mobilizon/announce_create_event.json")["object"]
+        create["@context"] = world.peer.adopt("mobilizon/announce_create_event.json")["@context"]
+        assert create["actor"] == world.peer.origin + "/@alicia" == create["object"]["actor"]
+        assert create["object"]["attributedTo"] == group.ap_id
+        await _deliver(world, create)
+        row = await _inbox_row(world.city, create["id"])
+        assert row.state == DONE, row.note
+        event = await _status(world.city, create["object"]["id"])
+        async with world.city.site.sessions() as session:
+            stored_group = (await session.scalars(select(Actor).where(Actor.ap_id == group.ap_id))).one()
+        assert event is not None and event.object_type == "Event"
+        assert event.author_id == stored_group.id and event.audience_id == stored_group.id
+
+
+async def test_a_create_attributed_to_a_group_is_refused_unless_origin_and_organizer_match(tmp_path: Path) -> None:
+    from fedserver.db import utcnow
+    from fedserver.local import accounts, groups
+
+    async with _world(tmp_path, "mobilizon", "mobilizon.test") as world:
+        await _join_mobilizon_group(world)
+        world.peer.add_actor("bertram")
+        async with world.city.site.sessions() as session, session.begin():
+            founder = (await accounts.find_by_username(session, "alice")).actor
+            ours = await groups.create(session, world.city.site.urls, founder, "treff", groups.SettingsChange(),
+                                       now=utcnow())
+        template = world.peer.adopt("mobilizon/announce_create_event.json")
+        cases = {
+            "our-group": {"attributedTo": ours.ap_id},  # a group of another server than the sender's
+            "elsewhere": {"attributedTo": "https://elsewhere.test/@gruppe"},
+            "not-organizer": {"actor": world.peer.origin + "/@bertram"},  # alicia is not the organizer it names
+            "a-person": {"attributedTo": world.peer.origin + "/@bertram"},  # not a group
+        }
+        for name, changes in cases.items():
+            event = dict(template["object"]["object"], id=f"{world.peer.origin}/events/{name}", **changes)
+            create = dict(template["object"], id=f"{world.peer.origin}/events/{name}/activity", object=event)
+            create["@context"] = template["@context"]
+            await _deliver(world, create)
+            row = await _inbox_row(world.city, create["id"])
+            assert row.state == SKIPPED and "not to the actor" in (row.note or ""), (name, row.note)
+            assert await _status(world.city, event["id"]) is None, name

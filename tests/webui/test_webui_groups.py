@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from fedserver.local.models.accounts import Account
 from fedserver.local.models.actors import GROUP, Actor
 from fedserver.local.models.groups import GroupBan, GroupSettings
 from fedserver.local.models.interactions import ACCEPTED, Follow
@@ -115,7 +116,7 @@ async def test_bad_input_and_unknown_groups_get_clear_answers(moers: City) -> No
     assert nameless.status_code == 422 and "Namen für die Gruppe" in nameless.text
     assert bad_name.status_code == 422 and "1 bis 30 Zeichen" in bad_name.text
     assert taken.status_code == 422 and "bereits vergeben" in taken.text
-    assert bad_mode.status_code == 422 and "join_mode" in bad_mode.text
+    assert bad_mode.status_code == 422 and "Bitte wähle, wer beitreten darf." in bad_mode.text
     assert unknown.status_code == 404 and not_an_id.status_code == 404 and person.status_code == 404
     assert founding.status_code == 303 and founding.headers["location"].startswith("/login")
     assert joining.status_code == 303 and joining.headers["location"].startswith("/login")
@@ -222,12 +223,19 @@ async def test_moderators_remove_posts_from_the_feed_and_by_number(moers: City) 
                                        {"post": f"https://moers.test/@bob/{second.id}"})
         garbled = await alice.submit(f"{page}/admin", f"{page}/posts/remove", {"post": "kein Beitrag"})
         after = await alice.get(page)
+        admin_screen = await alice.get(f"{page}/admin")
+        again = await bob.submit(page, f"{page}/statuses", {"status": "Dritter Beitrag"})
+        feed_again = await alice.get(page)
     assert "Aus der Gruppe entfernen" not in bob_view.text and bob_removes.status_code == 403
     assert "Aus der Gruppe entfernen" in alice_view.text
     assert removed.status_code == 303 and by_number.status_code == 303 and garbled.status_code == 404
     assert "Erster Beitrag" not in after.text and "Zweiter Beitrag" not in after.text
     kept = await _status(moers, "Erster Beitrag")  # a resident's own post stays theirs, outside the group
     assert kept is not None and kept.audience_id is None
+    removed_list = admin_screen.text[admin_screen.text.index("Entfernte Beiträge"):]
+    assert removed_list.index("Zweiter Beitrag") < removed_list.index("Erster Beitrag")  # newest first
+    assert "Doppelt" in removed_list and "von @bob ·" in removed_list and "von @alice" in removed_list
+    assert again.status_code == 303 and "Dritter Beitrag" in feed_again.text  # a removal is no ban
 
 
 async def test_members_leave_and_rejoin(moers: City) -> None:
@@ -271,3 +279,25 @@ async def test_a_group_of_another_city_is_found_by_handle_and_joined(tmp_path: P
     assert group_page.status_code == 200 and "solingen.test zu Hause" in group_page.text
     assert "Admin" not in group_page.text and "Gruppe verwalten" not in group_page.text
     assert not_a_group.status_code == 200 and "Keine Gruppe gefunden" in not_a_group.text  # a person, no group
+
+
+async def test_refusals_of_the_group_services_are_shown_in_the_page_language(moers: City) -> None:
+    await moers.create_account("alice")
+    await moers.create_account("bob")
+    emma_account = await moers.create_account("emma")
+    async with moers.site.sessions() as session, session.begin():
+        (await session.get(Account, emma_account.id)).locale = "en"  # type: ignore[union-attr]
+    async with Visitor(moers) as alice, Visitor(moers) as bob, Visitor(moers) as emma:
+        await alice.log_in("alice")
+        await bob.log_in("bob")
+        await emma.log_in("emma")
+        group_id = await _found(alice, "treff")
+        german = await bob.get(f"/groups/{group_id}/admin")
+        english = await emma.get(f"/groups/{group_id}/admin")
+        await alice.submit(f"/groups/{group_id}", f"/groups/{group_id}/join")
+        too_long = await alice.submit(f"/groups/{group_id}/admin", f"/groups/{group_id}/settings",
+                                      {"topic": "x" * 65})
+    assert german.status_code == 403 and "Das dürfen nur die Administration und die Moderation der Gruppe." in german.text
+    assert "only the group" not in german.text
+    assert english.status_code == 403 and "Only the group&#39;s admins and moderators may do this." in english.text
+    assert too_long.status_code == 422 and "Ein Thema hat höchstens 64 Zeichen." in too_long.text

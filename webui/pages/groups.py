@@ -1,6 +1,6 @@
 """Groups (FEP-1b12): the city's groups with a search, founding one, a group's page with its feed, joining and
 leaving (also groups on other servers, found as @group@domain), posting into a group, and the admin screen
-for settings, join requests, members, bans and removing posts."""
+for settings, join requests, members, bans, removing posts and the list of removed ones."""
 from __future__ import annotations
 
 import logging
@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from fedserver.inbox import remote
 from fedserver.local import (account_lookup, follows, group_admission, group_directory, group_membership,
-                             group_moderation, groups, statuses)
+                             group_moderation, group_removals, groups, statuses)
 from fedserver.local.errors import NotFound
 from fedserver.local.models.actors import GROUP, Actor
 from fedserver.local.models.statuses import DIRECT, Status
@@ -155,11 +155,14 @@ async def admin(current: Page) -> Response:
     members = await group_membership.members(current.session, group, max_id=window.max_id, limit=window.limit)
     waiting = await group_membership.requests(current.session, group, max_id=None, limit=MEMBERS_PAGE)
     staff = dict((actor.id, staff_role) for actor, staff_role in await groups.staff(current.session, group))
+    removed = await group_removals.removals(current.session, group, current.me.actor,
+                                            max_id=current.query_id("removed_max_id"), limit=MEMBERS_PAGE)
+    older_removals = f"?removed_max_id={removed[-1][0].id}" if len(removed) >= MEMBERS_PAGE else None
     return current.render(
         "group_admin.html", group=group, role=role, settings=await groups.settings_of(current.session, group),
         members=[actor for _, actor in members], requests=[actor for _, actor in waiting], staff=staff,
-        bans=await group_membership.bans(current.session, group), handle=feeds.handle,
-        paging=links(window, [follow_id for follow_id, _ in members], newer=False))
+        bans=await group_membership.bans(current.session, group), removed=removed, older_removals=older_removals,
+        handle=feeds.handle, paging=links(window, [follow_id for follow_id, _ in members], newer=False))
 
 
 @page(login=True)

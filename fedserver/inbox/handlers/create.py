@@ -6,7 +6,7 @@ from typing import Any
 from fedserver.activitypub import extract, vocab
 from fedserver.activitypub.convert.note import parse_note
 from fedserver.inbox.context import Incoming
-from fedserver.local import poll_votes, remote_statuses
+from fedserver.local import group_inbound, poll_votes, remote_statuses
 
 
 async def handle_create(incoming: Incoming) -> None:
@@ -19,10 +19,18 @@ async def handle_create(incoming: Incoming) -> None:
         incoming.skip(f"Create of {extract.type_of(document or {}) or 'nothing'} is not stored here")
         return
     note = parse_note(document)
+    author = incoming.actor
     if note.attributed_to != incoming.actor.ap_id:
-        incoming.skip(f"{note.ap_id} is attributed to {note.attributed_to}, not to the actor")
-        return
-    await remote_statuses.store(incoming.session, note, incoming.actor, now=incoming.now)
+        # A Mobilizon group event: sent by its organizer, attributed to the group; stored as the group's post.
+        group = await group_inbound.event_group(incoming.session, incoming.actor, note.attributed_to,
+                                                extract.id_of(document.get("actor")))
+        if group is None:
+            incoming.skip(f"{note.ap_id} is attributed to {note.attributed_to}, not to the actor")
+            return
+        author = group
+    status = await remote_statuses.store(incoming.session, note, author, now=incoming.now)
+    if author is not incoming.actor and status.audience_id is None:
+        status.audience_id = author.id
 
 
 async def _vote(incoming: Incoming, object_id: str, document: dict[str, Any]) -> bool:

@@ -19,8 +19,9 @@ async def handle_relayed(incoming: Incoming, inner: dict[str, Any]) -> None:
         # Only the object's own server can say it is gone (prepare() asked it); a group may only take a
         # post out of itself (a moderator's removal, as Lemmy sends it).
         if extract.type_of(incoming.fetched.get(object_id, {})) != vocab.TOMBSTONE:
+            reason = inner.get("summary") if isinstance(inner.get("summary"), str) else ""
             if not await group_inbound.receive_removal(incoming.session, incoming.actor, inner_actor,
-                                                      object_id):
+                                                      object_id, str(reason), now=incoming.now):
                 incoming.skip(f"relayed Delete: {object_id} still exists at its origin")
         elif not await remote_statuses.remove(incoming.session, object_id, inner_actor):
             incoming.skip(f"relayed Delete: {object_id} is not stored here")

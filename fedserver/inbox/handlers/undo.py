@@ -41,7 +41,8 @@ async def _undo_follow(incoming: Incoming, embedded: dict[str, Any], inner_id: s
 
 async def _undo_like(incoming: Incoming, embedded: dict[str, Any], inner_id: str) -> bool:
     status = await remote_statuses.find(incoming.session, extract.id_of(embedded.get("object")) or "")
-    return await likes.undo_remote(incoming.session, incoming.actor, inner_id or None, status)
+    return await likes.undo_remote(incoming.session, incoming.actor, inner_id or None, status,
+                                   likes.GroupRelay(incoming.urls, incoming.activity, incoming.now))
 
 
 async def _undo_announce(incoming: Incoming, embedded: dict[str, Any], inner_id: str) -> bool:

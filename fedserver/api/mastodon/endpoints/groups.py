@@ -13,7 +13,7 @@ from fedserver.api.mastodon.call import ApiError, Call, endpoint
 from fedserver.api.mastodon.entities.account import render_account, render_accounts
 from fedserver.api.mastodon.pagination import link_header, page_of
 from fedserver.ids import InvalidId, parse_id
-from fedserver.local import group_admission, group_membership, group_moderation, groups
+from fedserver.local import group_admission, group_membership, group_moderation, group_removals, groups
 from fedserver.local.errors import NotFound
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.statuses import Status
@@ -192,6 +192,22 @@ async def remove_status(call: Call) -> dict[str, Any]:
     return {}
 
 
+@endpoint(scope="read:accounts", user=True)
+async def removed_posts(call: Call) -> list[dict[str, Any]]:
+    """Posts the moderators removed, newest first, 40 a page (admins and moderators); the post may be gone."""
+    group = await groups.find(call.session, call.path_id())
+    page = page_of(call, default=40, maximum=80)
+    rows = await group_removals.removals(call.session, group, call.me.actor, max_id=page.max_id, limit=page.limit)
+    link_header(call, [removal.id for removal, _author, _moderator in rows])
+    people = [actor for _removal, author, moderator in rows for actor in (author, moderator) if actor is not None]
+    rendered = await render_accounts(call.session, call.site.urls, people)
+    return [{"id": str(removal.id), "uri": removal.post_ap_id, "excerpt": removal.excerpt, "reason": removal.reason,
+             "created_at": removal.created_at.isoformat(),
+             "account": rendered[author.id] if author is not None else None,
+             "removed_by": rendered[moderator.id] if moderator is not None else None}
+            for removal, author, moderator in rows]
+
+
 async def _accounts_page(call: Call, rows: list[tuple[int, Actor]]) -> list[dict[str, Any]]:
     link_header(call, [follow_id for follow_id, _actor in rows])
     rendered = await render_accounts(call.session, call.site.urls, [actor for _id, actor in rows])
@@ -215,4 +231,5 @@ ROUTES = [
     Route(_BASE + "/{id}/roles", set_role, methods=["POST"]),
     Route(_BASE + "/{id}/roles/{account_id}", drop_role, methods=["DELETE"]),
     Route(_BASE + "/{id}/statuses/{status_id}", remove_status, methods=["DELETE"]),
+    Route(_BASE + "/{id}/removed_posts", removed_posts, methods=["GET"]),
 ]

@@ -108,3 +108,38 @@ async def test_groups_are_not_counted_as_users(moers: City) -> None:
     assert nodeinfo["usage"]["users"] == {"total": 2, "activeMonth": 2, "activeHalfyear": 2}
     assert instance["stats"]["user_count"] == 2
     assert v2["usage"]["users"]["active_month"] == 2
+
+
+async def test_removed_posts_are_listed_for_moderators_and_the_author_may_post_again(moers: City) -> None:
+    for name in ("alice", "bob", "carla"):
+        await moers.create_account(name)
+    alice, bob, carla = (await Reader.of(moers, "alice")), (await Reader.of(moers, "bob")), (await Reader.of(moers, "carla"))
+    group = (await alice.post(GROUPS, username="treff")).json()
+    await bob.post(f"/api/v1/accounts/{group['id']}/follow")
+    first = (await bob.post("/api/v1/statuses", status="@treff Flohmarkt am Samstag, " + "sehr " * 60)).json()
+    second = (await bob.post("/api/v1/statuses", status="@treff Nochmal Flohmarkt")).json()
+    assert (await alice.get(f"{GROUPS}/{group['id']}/removed_posts")).json() == []
+    assert (await alice.delete(f"{GROUPS}/{group['id']}/statuses/{first['id']}", reason=" doppelt ")).status_code == 200
+    assert (await alice.delete(f"{GROUPS}/{group['id']}/statuses/{second['id']}")).status_code == 200
+
+    listed = await alice.get(f"{GROUPS}/{group['id']}/removed_posts")
+    assert listed.status_code == 200, listed.text
+    newest, oldest = listed.json()
+    assert (newest["uri"], newest["reason"], oldest["uri"], oldest["reason"]) == (second["uri"], "", first["uri"],
+                                                                                   "doppelt")
+    assert oldest["account"]["acct"] == "bob" and oldest["removed_by"]["acct"] == "alice"
+    assert oldest["excerpt"].startswith("@treff Flohmarkt am Samstag, sehr") and oldest["excerpt"].endswith("sehr…")
+    assert "<" not in oldest["excerpt"]  # the mention's link markup is dropped
+    assert len(oldest["excerpt"]) <= 201
+    one = await alice.get(f"{GROUPS}/{group['id']}/removed_posts", limit=1)
+    assert [item["id"] for item in one.json()] == [newest["id"]] and "rel=\"next\"" in one.headers["Link"]
+    older = (await alice.get(f"{GROUPS}/{group['id']}/removed_posts", max_id=newest["id"])).json()
+    assert [item["id"] for item in older] == [oldest["id"]]
+    assert (await carla.get(f"{GROUPS}/{group['id']}/removed_posts")).status_code == 403
+    assert (await bob.get(f"{GROUPS}/{group['id']}/removed_posts")).status_code == 403
+    assert (await alice.get(f"{GROUPS}/999/removed_posts")).status_code == 404
+    assert (await moers.client.get(f"{GROUPS}/{group['id']}/removed_posts")).status_code == 401
+
+    again = (await bob.post("/api/v1/statuses", status="@treff Neuer Beitrag")).json()  # a removal is no ban
+    timeline = (await carla.get(f"/api/v1/accounts/{group['id']}/statuses")).json()
+    assert [item["reblog"]["id"] for item in timeline] == [again["id"]]
