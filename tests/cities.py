@@ -50,6 +50,11 @@ class City:
                                          now=utcnow(), **options)  # type: ignore[arg-type]
 
 
+# Starting runs every migration on a fresh database: seconds on a busy shared machine, so wait longer
+# than asgi-lifespan's default of 5 s (a bounded wait all the same).
+STARTUP_TIMEOUT = 60
+
+
 @asynccontextmanager
 async def start_city(data_dir: Path, domain: str = "moers.test", database_url: str | None = None,
                      **overrides: object) -> AsyncIterator[City]:
@@ -58,7 +63,7 @@ async def start_city(data_dir: Path, domain: str = "moers.test", database_url: s
                               **overrides}, environ={})
     app = create_app(settings)
     try:
-        async with LifespanManager(app):
+        async with LifespanManager(app, startup_timeout=STARTUP_TIMEOUT, shutdown_timeout=STARTUP_TIMEOUT):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as client:
                 yield City(app=app, settings=settings, client=client)

@@ -20,7 +20,7 @@ from fedserver.inbox import worker as inbox_worker
 from fedserver.local import accounts, actors
 from fedserver.local.models.actors import Actor
 from fedserver.outbox import worker as delivery_worker
-from tests.cities import City
+from tests.cities import STARTUP_TIMEOUT, City
 
 MAX_PASSES = 50
 DRAIN_SECONDS = 20
@@ -85,7 +85,8 @@ async def federation(tmp_path: Path, *hosts: str) -> AsyncIterator[Federation]:
             app = create_app(settings, http=http, run_workers=False)
             # LifespanManager skips the app's shutdown when the test body raised: close the pool anyway.
             stack.push_async_callback(app.state.site.engine.dispose)
-            await stack.enter_async_context(LifespanManager(app))
+            await stack.enter_async_context(
+                LifespanManager(app, startup_timeout=STARTUP_TIMEOUT, shutdown_timeout=STARTUP_TIMEOUT))
             router.add(host, app)
             client = await stack.enter_async_context(
                 httpx.AsyncClient(transport=router, base_url=settings.base_url))

@@ -28,6 +28,7 @@ from fedserver.inbox import fast_audience, fast_create, queue, remote, worker
 from fedserver.local import accounts, actors, lists, remote_statuses, statuses
 from fedserver.local.models.interactions import ACCEPTED, PENDING, Follow
 from fedserver.local.models.statuses import Tag
+from tests.cities import STARTUP_TIMEOUT
 from tests.postgres_server import PostgresServer
 
 AS2 = "https://www.w3.org/ns/activitystreams"
@@ -109,7 +110,7 @@ async def city(data_dir: Path, database_url: str | None) -> AsyncIterator[tuple[
     settings = load_settings({"domain": "moers.test", "data_dir": str(data_dir), "database_url": database_url},
                              environ={})
     app = create_app(settings, run_workers=False)
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=STARTUP_TIMEOUT, shutdown_timeout=STARTUP_TIMEOUT):
         deps = app.state.inbox
         for ap_id in (FELIX, GRETA, HANS):
             await remote.store_actor_document(deps, actor_document(ap_id), now=NOW)
