@@ -3,13 +3,11 @@ leaving (also groups on other servers, found as @group@domain), posting into a g
 for settings, join requests, members, bans, removing posts and the list of removed ones."""
 from __future__ import annotations
 
-import logging
 import re
 
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedserver.inbox import remote
 from fedserver.local import (account_lookup, follows, group_admission, group_directory, group_membership,
                              group_moderation, group_removals, groups, statuses)
 from fedserver.local.errors import NotFound
@@ -17,10 +15,9 @@ from fedserver.local.models.actors import GROUP, Actor
 from fedserver.local.models.statuses import DIRECT, Status
 from webui import feeds, relations
 from webui.page import Page, PageError, page
-from webui.pages.people import UNRESOLVABLE
+from webui.pages.people import resolve_remote
 from webui.paging import PAGE_SIZE, Window, links
 
-log = logging.getLogger(__name__)
 MEMBERS_PAGE = 40
 _POST_NUMBER = re.compile(r"(\d+)/?$")  # a post's id, or the address of its page
 
@@ -52,26 +49,12 @@ async def index(current: Page) -> Response:
     viewer = _viewer(current)
     user, domain = account_lookup.split_handle(current.site.urls, text)
     if viewer is not None and domain and "@" in text.lstrip("@"):
-        found_there = await _resolve(current, user, domain)
+        found_there = await resolve_remote(current, user, domain)
         listed = [found_there] if found_there is not None and found_there.kind == GROUP else []
     joined = await group_directory.joined(current.session, viewer) if viewer is not None else []
     states = await relations.follow_states(current.session, viewer.id, [group.id for group in listed]) if viewer else {}
     return current.render("groups.html", q=text, listed=listed, joined=joined, states=states, handle=feeds.handle,
                           paging=links(window, [group.id for group in listed], newer=False))
-
-
-async def _resolve(current: Page, user: str, domain: str) -> Actor | None:
-    """Another server's account by WebFinger, fetched and stored (as the people search does); None when it
-    cannot be found."""
-    await current.session.commit()  # no transaction stays open across network I/O (STYLE.md)
-    deps = current.request.app.state.inbox
-    try:
-        ap_id = await deps.fetcher.resolve_handle(f"{user}@{domain}", now=current.now)
-        actor = await remote.ensure_actor(deps, ap_id, now=current.now)
-        return await account_lookup.find_shown(current.session, actor.id)
-    except UNRESOLVABLE as exc:
-        log.info("could not resolve the group %s@%s: %s", user, domain, exc)
-        return None
 
 
 @page(login=True)

@@ -34,7 +34,7 @@ async def search_page(current: Page) -> Response:
         found = await account_lookup.search(current.session, current.site.urls, text, limit=RESULTS)
         user, domain = account_lookup.split_handle(current.site.urls, text)
         if domain and "@" in text.lstrip("@") and not _has_exact(found, user, domain):
-            resolved = await _resolve(current, user, domain)
+            resolved = await resolve_remote(current, user, domain)
             found = [resolved, *found] if resolved is not None else found
         if not text.startswith("@"):
             tags = [tag.display_name for tag in await search.hashtags(current.session, text.lstrip("#"), limit=10)]
@@ -46,8 +46,8 @@ def _has_exact(found: list[Actor], user: str, domain: str) -> bool:
     return any(actor.username_key == user.lower() and actor.domain == domain for actor in found)
 
 
-async def _resolve(current: Page, user: str, domain: str) -> Actor | None:
-    """A remote account by WebFinger, fetched and stored; None when it cannot be found."""
+async def resolve_remote(current: Page, user: str, domain: str) -> Actor | None:
+    """A remote account (a person or a group) by WebFinger, fetched and stored; None when it cannot be found."""
     await current.session.commit()  # no transaction stays open across network I/O (STYLE.md)
     deps = current.request.app.state.inbox
     try:
