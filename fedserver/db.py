@@ -1,6 +1,7 @@
 """Engine, sessions, the declarative Base and the migrations runner."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from collections.abc import Callable
@@ -65,11 +66,47 @@ def create_engine(database_url: str) -> AsyncEngine:
         engine = create_async_engine(database_url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
-        return engine
-    return create_async_engine(database_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    else:
+        engine = create_async_engine(database_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    event.listen(engine.sync_engine, "after_cursor_execute", _note_write)
+    event.listen(engine.sync_engine, "commit", _count_commit)
+    event.listen(engine.sync_engine, "rollback", _forget_writes)
+    return engine
+
+
+_commits = [0]
+_WROTE = "fedserver_wrote"
+_WRITING = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+_WRITING_CTE = re.compile(r"\b(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
+def _note_write(connection: Connection, cursor: Any, statement: str, *_args: Any) -> None:
+    # An UPDATE that matched nothing changed nothing: the workers' idle rounds (claims) commit such ones.
+    head = statement.lstrip()[:6].upper()
+    if cursor.rowcount != 0 and (head in _WRITING or (head.startswith("WITH") and _WRITING_CTE.search(statement))):
+        connection.info[_WROTE] = True
+
+
+def _count_commit(connection: Connection) -> None:
+    if connection.info.pop(_WROTE, False):
+        _commits[0] += 1
+
+
+def _forget_writes(connection: Connection) -> None:
+    connection.info.pop(_WROTE, None)
+
+
+def commits_seen() -> int:
+    """How many transactions that wrote the engines of this process have committed (ORM sessions and Core
+    alike; the workers' idle rounds commit without writing and do not count): caches of rendered entities
+    compare it to drop what a write in this process may have changed."""
+    return _commits[0]
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    from fedserver.sqlite_driver import use_one_hop_cursors
+
+    use_one_hop_cursors(dbapi_connection)  # one trip to aiosqlite's thread per statement, not four
     # The driver begins a transaction itself only before a statement that writes, reads before it run on
     # their own: sessions used without begin() read as before, and a write there waits for the lock.
     dbapi_connection.isolation_level = "IMMEDIATE"

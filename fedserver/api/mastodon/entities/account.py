@@ -9,6 +9,7 @@ from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedserver.activitypub import dates
+from fedserver.api.mastodon.entities.account_cache import cache_for
 from fedserver.ids import time_of
 from fedserver.local.models.actors import GROUP, Actor
 from fedserver.local.models.interactions import ACCEPTED, Follow
@@ -47,11 +48,23 @@ async def render_accounts(session: AsyncSession, urls: LocalUrls, actors: Sequen
 
 async def render_accounts_by_id(session: AsyncSession, urls: LocalUrls, actor_ids: Collection[int]
                                 ) -> dict[int, dict[str, Any]]:
-    """Account entities by actor id, read with their counts as rows in one query (pages of statuses)."""
+    """Account entities by actor id, read with their counts as rows in one query (pages of statuses);
+    those rendered in the last seconds come from the cache (account_cache.py) and cost no query."""
     if not actor_ids:
         return {}
-    rows = (await session.execute(_ACTORS_WITH_COUNTS, {"ids": list(actor_ids)})).all()
-    return {row.id: _render(urls, row, row) for row in rows}
+    cache = cache_for(session)
+    if cache is None:
+        rows = (await session.execute(_ACTORS_WITH_COUNTS, {"ids": list(actor_ids)})).all()
+        return {row.id: _render(urls, row, row) for row in rows}
+    started_at = cache.start()
+    found = cache.found(actor_ids)
+    missing = [actor_id for actor_id in actor_ids if actor_id not in found]
+    if missing:
+        rows = (await session.execute(_ACTORS_WITH_COUNTS, {"ids": missing})).all()
+        rendered = {row.id: _render(urls, row, row) for row in rows}
+        cache.store(rendered, started_at)
+        found.update(rendered)
+    return found
 
 
 async def render_account(session: AsyncSession, urls: LocalUrls, actor: Actor) -> dict[str, Any]:
