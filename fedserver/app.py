@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -78,7 +79,13 @@ def create_app(settings: Settings, *, seed_demo: bool = False, http: httpx.Async
                 await stack.enter_async_context(_workers(site, app.state.inbox, app.state.delivery))
             await stack.enter_async_context(hub.running())  # polls only while a streaming client listens
             log.info("serving %s at %s", settings.city.name, urls.base_url)
-            yield
+            # What start-up made lives as long as the server: frozen, full collections no longer walk it
+            # (44-120 ms pauses, a few per thousand API pages: bench/home_timeline.py).
+            gc.freeze()
+            try:
+                yield
+            finally:
+                gc.unfreeze()
         await engine.dispose()
 
     app = Starlette(

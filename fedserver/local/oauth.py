@@ -8,8 +8,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from fedserver.local import accounts
 from fedserver.local.errors import Invalid, NotAllowed, NotFound
@@ -159,16 +160,22 @@ async def revoke(session: AsyncSession, app: OAuthApp, token: str) -> None:
         (AccessToken.token_hash == hashed) | (AccessToken.refresh_token_hash == hashed)))
 
 
+# The token and its account in one statement (one trip, not two). Account.actor is eager-loaded with an inner
+# join, which after the outer join would drop app-only tokens (no account): here it is an outer join too.
+_TOKEN_AND_ACCOUNT = (select(AccessToken, Account)
+                      .outerjoin(Account, Account.id == AccessToken.account_id)
+                      .options(joinedload(Account.actor, innerjoin=False))
+                      .where(AccessToken.token_hash == bindparam("token_hash")))
+
+
 async def authenticate(session: AsyncSession, token: str, *, now: datetime,
                        record: bool = True) -> tuple[AccessToken, Account | None]:
     """The token's row and account; raises NotFound for unknown tokens, NotAllowed for suspended accounts.
     With record=False the caller records the use itself (use_is_due, record_use) in a write transaction."""
-    # Two lookups, not an outer join: Account.actor is eager-loaded with an inner join, which would drop
-    # app-only tokens (no account) from the joined row.
-    row = (await session.scalars(select(AccessToken).where(AccessToken.token_hash == digest(token)))).first()
-    if row is None:
+    found = (await session.execute(_TOKEN_AND_ACCOUNT, {"token_hash": digest(token)})).first()
+    if found is None:
         raise NotFound("the access token is invalid")
-    account = await session.get(Account, row.account_id) if row.account_id else None
+    row, account = found
     if account is not None:
         _check_may_log_in(account)
         if record and use_is_due(row, now):

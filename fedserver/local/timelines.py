@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, ColumnElement, CompoundSelect, Select, and_, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from fedserver.db import UTCDateTime
+from fedserver.db import UTCDateTime, read_rows
 from fedserver.ids import lowest_id_at
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.clients import List, ListMember
@@ -156,8 +156,8 @@ async def _windowed(session: AsyncSession, kind: str, page: Paging, now: datetim
                 continue
         statement = _statement(kind, page.max_id is not None, page.since_id is not None, upward, edge is not None,
                                as_rows=as_rows)
-        rows = _entries((await session.execute(statement, {
-            key: value for key, value in {**values, "edge": edge}.items() if value is not None})).all(), as_rows)
+        rows = _entries(await _rows(session, statement, {
+            key: value for key, value in {**values, "edge": edge}.items() if value is not None}, as_rows), as_rows)
         covered = edge is None or (edge >= ceiling if upward else page.since_id is not None and edge <= page.since_id)
         if len(rows) >= page.limit or covered:
             return newest_first(rows, page)
@@ -173,8 +173,15 @@ async def _first_down(session: AsyncSession, kind: str, page: Paging, start: int
     statement = _statement(kind, page.max_id is not None, page.since_id is not None, False, False, nth=True,
                            as_rows=as_rows)
     bound = {**values, **windows, "top": start, "skip": int(page.limit * CANDIDATES) - 1}
-    rows = (await session.execute(statement, {key: value for key, value in bound.items() if value is not None})).all()
+    rows = await _rows(session, statement, {key: value for key, value in bound.items() if value is not None}, as_rows)
     return _entries(rows, as_rows), (rows[0][-1] if rows else None)
+
+
+async def _rows(session: AsyncSession, statement: AnySelect, params: dict[str, Any], as_rows: bool) -> Sequence[Any]:
+    """A page statement's rows: plain columns skip the ORM's execute pipeline (read_rows)."""
+    if as_rows:
+        return await read_rows(session, statement, params)
+    return (await session.execute(statement, params)).all()
 
 
 # --- the rules every signed-in timeline shares -------------------------------------------------------------

@@ -109,3 +109,19 @@ async def test_commits_seen_counts_only_transactions_that_changed_rows(engine: A
         await connection.execute(text("DELETE FROM notes WHERE body = 'nothing' OR id > 0"))
         await connection.execute(text("INSERT INTO notes (body) VALUES ('core')"))
     assert commits_seen() == before + 1
+
+
+async def test_commits_seen_tells_writing_ctes_from_reading_ones_every_time(engine: AsyncEngine) -> None:
+    # Whether a statement writes is remembered per statement text (db._is_write): asked again, the answer
+    # for each statement must stay its own.
+    sessions = session_factory(engine)
+    reading = "WITH wanted AS (SELECT 'updated' AS body) SELECT count(*) FROM notes, wanted"
+    writing = "WITH wanted AS (SELECT :body AS body) INSERT INTO notes (body) SELECT body FROM wanted"
+    before = commits_seen()
+    for round_ in range(2):
+        async with sessions() as session, session.begin():
+            await session.execute(text(reading))
+        assert commits_seen() == before + round_
+        async with sessions() as session, session.begin():
+            await session.execute(text(writing), {"body": f"written {round_}"})
+        assert commits_seen() == before + round_ + 1

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from fedserver.db import read_rows
 from fedserver.local.models.clients import Filter, ThreadMute
 from fedserver.local.models.interactions import Bookmark, Like, Pin
 from fedserver.local.models.media import MediaAttachment
@@ -99,7 +100,7 @@ async def originals(session: AsyncSession, ids: Collection[int]) -> dict[int, Ro
     """The statuses boosted on the page, as rows with the Status columns."""
     if not ids:
         return {}
-    return {row.id: row for row in (await session.execute(_ORIGINALS, {"ids": list(ids)})).all()}
+    return {row.id: row for row in await read_rows(session, _ORIGINALS, {"ids": list(ids)})}
 
 
 async def facts(session: AsyncSession, ids: Collection[int], viewer_id: int | None,
@@ -109,10 +110,10 @@ async def facts(session: AsyncSession, ids: Collection[int], viewer_id: int | No
     if not ids:
         return found
     if viewer_id is None:
-        rows = await session.execute(_ANONYMOUS_FACTS, {"ids": list(ids)})
+        rows = await read_rows(session, _ANONYMOUS_FACTS, {"ids": list(ids)})
     else:
-        rows = await session.execute(_VIEWER_FACTS, {"ids": list(ids), "viewer_id": viewer_id,
-                                                      "account_id": account_id if account_id is not None else -1})
+        rows = await read_rows(session, _VIEWER_FACTS, {"ids": list(ids), "viewer_id": viewer_id,
+                                                        "account_id": account_id if account_id is not None else -1})
     ordered: dict[int, list[tuple[int, int, str]]] = {MENTION: [], TAG: []}
     for kind, status_id, number, text in rows:
         if kind < PARENT_AUTHOR:
@@ -139,6 +140,6 @@ async def media(session: AsyncSession, ids: Collection[int]) -> dict[int, list[R
     """The attachments of the statuses that have some, in their order."""
     grouped: dict[int, list[Row[Any]]] = {}
     if ids:
-        for row in (await session.execute(_MEDIA, {"ids": list(ids)})).all():
+        for row in await read_rows(session, _MEDIA, {"ids": list(ids)}):
             grouped.setdefault(row.status_id, []).append(row)
     return grouped
