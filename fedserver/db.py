@@ -171,13 +171,23 @@ def session_factory(
 
     if on_write_committed is not None:
         callback = on_write_committed
-        event.listen(CitySession, "after_flush", lambda session, _context: session.info.__setitem__("wrote", True))
+        event.listen(CitySession, "after_begin", _note_commits_at_begin)
         event.listen(CitySession, "after_commit", lambda session: _after_commit(session, callback))
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=CitySession)
 
 
+_COMMITS_AT_BEGIN = "fedserver_commits_at_begin"
+
+
+def _note_commits_at_begin(session: Session, _transaction: Any, _connection: Any) -> None:
+    session.info[_COMMITS_AT_BEGIN] = commits_seen()
+
+
 def _after_commit(session: Session, callback: Callable[[], None]) -> None:
-    if session.info.pop("wrote", False):
+    # The engine counts committed transactions that changed rows, ORM flushes and Core statements alike
+    # (_note_write). Another session's write committed meanwhile also counts: a cache emptied once too
+    # often costs little, one left stale would serve a changed document.
+    if session.info.pop(_COMMITS_AT_BEGIN, commits_seen()) != commits_seen():  # never begun: nothing written
         callback()
 
 

@@ -129,8 +129,6 @@ async def store_posts(session: AsyncSession, posts: Sequence[Post], *, now: date
                       for post, row in zip(new, rows) if post.note.in_reply_to in parents}
     await fast_audience.announce_created(session, [(post.author.id, post.visibility, post.tags, row["id"])
                                                    for post, row in zip(new, rows)], parent_authors)
-    # Core statements do not flush: tell the commit hook of db.session_factory (document caches) that we wrote.
-    session.info["wrote"] = True
 
 
 def _status_row(post: Post, parent: Any, now: datetime) -> dict[str, Any]:

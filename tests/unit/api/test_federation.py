@@ -249,6 +249,22 @@ async def test_cached_documents_follow_every_committed_write(moers: City) -> Non
     assert [item["object"]["id"] for item in latest["orderedItems"]] == [second.ap_id]
 
 
+async def test_a_core_statement_that_writes_empties_the_cache_and_a_read_does_not(moers: City) -> None:
+    """Writes made without the ORM (the inbox's fast path, bulk updates) change documents too."""
+    from sqlalchemy import select, update
+
+    from fedserver.local.models.actors import Actor
+
+    await moers.create_account("alice")
+    assert (await moers.client.get("/users/alice", headers=AP)).json().get("name") != "Alice Kern"
+    async with moers.site.sessions() as session:
+        await session.scalar(select(Actor.id).where(Actor.username == "alice"))
+        await session.commit()  # a read: the cached document stays
+    async with moers.site.sessions() as session, session.begin():
+        await session.execute(update(Actor).where(Actor.username == "alice").values(display_name="Alice Kern"))
+    assert (await moers.client.get("/users/alice", headers=AP)).json()["name"] == "Alice Kern"
+
+
 async def test_other_spelling_of_a_username_redirects_to_the_canonical_id(moers: City) -> None:
     await moers.create_account("Alice")
     response = await moers.client.get("/users/alice/outbox?page=true", headers=AP)

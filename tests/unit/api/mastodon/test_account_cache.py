@@ -44,6 +44,10 @@ async def test_another_processes_write_shows_after_the_ttl(moers: City, monkeypa
     clock = [1000.0]
     monkeypatch.setattr(account_cache.time, "monotonic", lambda: clock[0])
     assert (await _bob_in_home(alice))["display_name"] == "Bob"
+    # From here on no write of this process may empty the cache (a worker's or the token's last use would,
+    # as they should): the test is about what another process's write does.
+    frozen = account_cache.commits_seen()
+    monkeypatch.setattr(account_cache, "commits_seen", lambda: frozen)
     # Another process (a second worker) renames bob: no commit of this process tells the cache.
     other = sqlite3.connect(moers.site.settings.database_url.removeprefix("sqlite+aiosqlite:///"))
     with other:
