@@ -10,18 +10,18 @@ her, read the home timeline page by page, and stream. Every wait is bounded (WAI
 from __future__ import annotations
 
 import io
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-from mastodon import Mastodon, StreamListener
+from mastodon import Mastodon
 from mastodon.errors import MastodonNotFoundError
 from PIL import Image
 
 from tests.clients.consent import approve_in_the_browser
+from tests.clients.listeners import Collector
 from tests.e2e.servers import free_port
 from tests.e2e.two_cities import PASSWORD, CityDir, Process, create_account, serving
 
@@ -239,35 +239,12 @@ def test_home_timeline_reads_page_by_page_without_gaps_or_duplicates(cities: tup
     city.assert_no_errors()
 
 
-class _Collector(StreamListener):  # type: ignore[misc]
-    def __init__(self) -> None:
-        self.updates: list[Any] = []
-        self.notifications: list[Any] = []
-        self.connected = threading.Event()
-        self.both = threading.Event()
-
-    def handle_heartbeat(self) -> None:
-        self.connected.set()  # the server's first comment line: the stream is subscribed
-
-    def on_update(self, status: Any) -> None:
-        self.updates.append(status)
-        self._check()
-
-    def on_notification(self, notification: Any) -> None:
-        self.notifications.append(notification)
-        self._check()
-
-    def _check(self) -> None:
-        if self.updates and self.notifications:
-            self.both.set()
-
-
 def test_stream_user_sees_a_new_post_and_a_notification(cities: tuple[City, City]) -> None:
     city, _ = cities
     kai, lena = city.sign_up("kai"), city.sign_up("lena")
     kai.account_follow(lena.me().id)
     mine = kai.status_post("Heute Abend Konzert im Park?")
-    listener = _Collector()
+    listener = Collector()
     handle = kai.stream_user(listener, run_async=True, timeout=WAIT)
     try:
         assert listener.connected.wait(WAIT), "the stream never answered"

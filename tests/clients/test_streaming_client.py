@@ -4,14 +4,14 @@ so every event crosses processes through the database, as with several server wo
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from mastodon import Mastodon, StreamListener
+from mastodon import Mastodon
 from websockets.sync.client import ClientConnection, connect
 
+from tests.clients.listeners import Collector
 from tests.e2e.servers import Server, run_cli, serve
 
 pytestmark = pytest.mark.e2e
@@ -66,27 +66,8 @@ def test_websocket_streams_posts_made_by_another_process(tmp_path: Path) -> None
     assert {json.loads(m["payload"])["content"].count("Markt") for m in seen_by_ben} == {1}
 
 
-class _Collector(StreamListener):  # type: ignore[misc]
-    def __init__(self) -> None:
-        self.updates: list[Any] = []
-        self.notifications: list[Any] = []
-        self.both = threading.Event()
-
-    def on_update(self, status: Any) -> None:
-        self.updates.append(status)
-        self._check()
-
-    def on_notification(self, notification: Any) -> None:
-        self.notifications.append(notification)
-        self._check()
-
-    def _check(self) -> None:
-        if self.updates and self.notifications:
-            self.both.set()
-
-
 def test_mastodon_py_stream_user_hears_a_post_and_a_mention(tmp_path: Path) -> None:
-    listener, handle = _Collector(), None
+    listener, handle = Collector(), None
     try:
         with serve(tmp_path / "moers") as server:
             env = _env(tmp_path, server)
