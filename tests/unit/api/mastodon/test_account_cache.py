@@ -49,7 +49,8 @@ async def test_another_processes_write_shows_after_the_ttl(moers: City, monkeypa
     frozen = account_cache.commits_seen()
     monkeypatch.setattr(account_cache, "commits_seen", lambda: frozen)
     # Another process (a second worker) renames bob: no commit of this process tells the cache.
-    other = sqlite3.connect(moers.site.settings.database_url.removeprefix("sqlite+aiosqlite:///"))
+    # A busy timeout, as fedserver's own connections have: the city's workers may hold the write lock a moment.
+    other = sqlite3.connect(moers.site.settings.database_url.removeprefix("sqlite+aiosqlite:///"), timeout=30)
     with other:
         other.execute("UPDATE actors SET display_name = 'Robert' WHERE username = 'bob' AND domain = ''")
     other.close()
