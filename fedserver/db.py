@@ -5,10 +5,10 @@ import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Executable, MetaData, event
+from sqlalchemy import BigInteger, DateTime, MetaData, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransactionOrigin
@@ -52,19 +52,12 @@ class Base(DeclarativeBase):
     type_annotation_map = {int: BigInteger, datetime: UTCDateTime}
 
 
-async def read_rows(session: AsyncSession, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
-    """The rows of a Core statement (plain columns, no ORM entities), run on the session's connection and
-    transaction: the ORM's execute pipeline adds ~0.07 ms a statement to nothing it needs (bench/home_timeline.py).
-    Pending ORM changes are flushed first, as the ORM's autoflush would (a status just posted is rendered so)."""
-    if session.sync_session.autoflush and (session.new or session.dirty or session.deleted):
-        await session.flush()
-    connection = await session.connection()
-    return (await connection.execute(statement, params)).all()
-
-
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
+
+# Connections a process keeps open to a SQLite file (and as many more for bursts, closed after use).
+SQLITE_POOL_SIZE = 20
 
 # Execution option on a connection whose transactions will write: on SQLite they BEGIN IMMEDIATE.
 WRITES = "fedserver_writes"
@@ -74,7 +67,11 @@ def create_engine(database_url: str) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys, secure_delete, a busy timeout, and write
     transactions that start with BEGIN IMMEDIATE (see _sqlite_begin)."""
     if database_url.startswith("sqlite"):
-        engine = create_async_engine(database_url, connect_args={"timeout": 30})
+        # A pool that keeps what a busy worker uses: beyond pool_size every checkout opened a connection
+        # (a thread, the PRAGMAs) and closed it again; with 8 concurrent requests plus the queue workers
+        # the default of 5 did that on most requests. Connections open lazily: an idle server has few.
+        engine = create_async_engine(database_url, connect_args={"timeout": 30}, pool_size=SQLITE_POOL_SIZE,
+                                     max_overflow=SQLITE_POOL_SIZE)
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
     else:

@@ -15,7 +15,8 @@ from sqlalchemy import BigInteger, ColumnElement, CompoundSelect, Select, and_, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from fedserver.db import UTCDateTime, read_rows
+from fedserver.compiled_read import compiled
+from fedserver.db import UTCDateTime
 from fedserver.ids import lowest_id_at
 from fedserver.local.models.actors import Actor
 from fedserver.local.models.clients import List, ListMember
@@ -26,7 +27,7 @@ from fedserver.local.visibility import visible_to
 
 Row = tuple[Status, Actor]
 # A status of a followed-authors page and the original it boosts (or None): ORM Status objects for the web UI
-# (`home`), rows of their columns (StatusRow) for the API (`home_entries`, `list_timeline`).
+# (`home`), rows of the columns a page is shown from (StatusRow) for the API (`home_entries`, `list_timeline`).
 Entry = tuple[Any, Any]
 Viewer = Any  # an actor id, or the bound parameter a cached statement takes it as
 
@@ -178,9 +179,9 @@ async def _first_down(session: AsyncSession, kind: str, page: Paging, start: int
 
 
 async def _rows(session: AsyncSession, statement: AnySelect, params: dict[str, Any], as_rows: bool) -> Sequence[Any]:
-    """A page statement's rows: plain columns skip the ORM's execute pipeline (read_rows)."""
+    """A page statement's rows: plain columns skip SQLAlchemy's execute pipeline (compiled_read)."""
     if as_rows:
-        return await read_rows(session, statement, params)
+        return await compiled(statement).rows(session, params)
     return (await session.execute(statement, params)).all()
 
 
@@ -245,15 +246,19 @@ def _with_boosted() -> AnySelect:
 
 
 # The same as plain rows: the API renders from columns, and building ORM objects (identity map, instance
-# state) for a page of statuses and their originals cost 0.1-0.5 ms a page (bench/home_timeline.py).
+# state) for a page of statuses and their originals cost 0.1-0.5 ms a page (bench/home_timeline.py). Only the
+# columns a page is shown from (Status entities, filters, polls): the others (the source text, thread and
+# audience ids ...) would be read and converted for nothing.
 _STATUSES = Status.__table__
-_COLUMNS = len(_STATUSES.c)
-StatusRow = namedtuple("StatusRow", [column.key for column in _STATUSES.c])  # type: ignore[misc]
+PAGE_COLUMNS = ("id", "ap_id", "url", "author_id", "object_type", "visibility", "content_html", "spoiler_text",
+                "is_sensitive", "language", "in_reply_to_id", "reblog_of_id", "published_at", "edited_at")
+_COLUMNS = len(PAGE_COLUMNS)
+StatusRow = namedtuple("StatusRow", PAGE_COLUMNS)  # type: ignore[misc]
 
 
 def _with_boosted_rows() -> AnySelect:
     boosted = _STATUSES.alias("boosted")
-    return (select(*_STATUSES.c, *boosted.c)
+    return (select(*(_STATUSES.c[name] for name in PAGE_COLUMNS), *(boosted.c[name] for name in PAGE_COLUMNS))
             .select_from(_STATUSES.outerjoin(boosted, boosted.c.id == _STATUSES.c.reblog_of_id)))
 
 
@@ -305,7 +310,8 @@ async def home(session: AsyncSession, viewer: Actor, account_id: int, page: Pagi
 
 async def home_entries(session: AsyncSession, viewer: Actor, account_id: int, page: Paging, *,
                        now: datetime) -> list[Entry]:
-    """The home page's statuses (as `home`) as rows of their columns (StatusRow), each with the original it boosts."""
+    """The home page's statuses (as `home`) as rows of the columns they are shown from (StatusRow), each with
+    the original it boosts."""
     return await _windowed(session, "home", page, now, {"viewer_id": viewer.id, "account_id": account_id},
                            as_rows=True)
 
@@ -329,8 +335,8 @@ def _list_query(replies_policy: str, base: AnySelect, members: AnySelect) -> Sel
 
 async def list_timeline(session: AsyncSession, viewer: Actor, owned: List, page: Paging, *,
                         now: datetime) -> list[Entry]:
-    """Posts and boosts by the list's members the viewer follows (rows of their columns, StatusRow), each with
-    the original it boosts; replies as the list's replies_policy says."""
+    """Posts and boosts by the list's members the viewer follows (rows of the columns they are shown from,
+    StatusRow), each with the original it boosts; replies as the list's replies_policy says."""
     policy = owned.replies_policy if owned.replies_policy in ("followed", "list") else "none"
     return await _windowed(session, f"list:{policy}", page, now, {"viewer_id": viewer.id, "list_id": owned.id},
                            as_rows=True)

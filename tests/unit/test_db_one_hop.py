@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fedserver.db import commits_seen, create_engine, session_factory
 from fedserver.sqlite_driver import OneHopConnection
+from tests.unit.sqlite_hops import count_hops
 
 
 @pytest.fixture
@@ -23,21 +23,6 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
         await connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE)"))
     yield engine
     await engine.dispose()
-
-
-def _count_hops(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The functions sent to aiosqlite's thread from now on, by name."""
-    import aiosqlite
-
-    hops: list[str] = []
-    original = aiosqlite.Connection._execute
-
-    async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        hops.append(getattr(fn, "__name__", repr(fn)))
-        return await original(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    return hops
 
 
 async def test_connections_use_one_hop_cursors(engine: AsyncEngine) -> None:
@@ -53,7 +38,7 @@ async def test_a_select_is_one_hop_and_a_read_only_session_ends_without_one(
         await session.execute(text("INSERT INTO notes (body) VALUES ('a'), ('b')"))
     async with sessions() as session:  # warm: the pool holds an open connection
         await session.execute(text("SELECT 1"))
-    hops = _count_hops(engine, monkeypatch)
+    hops = count_hops(monkeypatch)
     async with sessions() as session:
         rows = (await session.execute(text("SELECT id, body FROM notes ORDER BY id"))).all()
     assert [tuple(row) for row in rows] == [(1, "a"), (2, "b")]

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from fedserver.db import read_rows
+from fedserver.compiled_read import CompiledRead
 from fedserver.local.models.clients import Filter, ThreadMute
 from fedserver.local.models.interactions import Bookmark, Like, Pin
 from fedserver.local.models.media import MediaAttachment
@@ -89,18 +89,18 @@ def _viewer_facts() -> list[Select[Any]]:
     ]
 
 
-_ANONYMOUS_FACTS = union_all(*_public_facts())
-_VIEWER_FACTS = union_all(*_public_facts(), *_viewer_facts())
-_ORIGINALS = select(Status.__table__).where(Status.id.in_(IDS))
-_MEDIA = (select(MediaAttachment.__table__).where(MediaAttachment.status_id.in_(IDS))
-          .order_by(MediaAttachment.status_id, MediaAttachment.position, MediaAttachment.id))
+_ANONYMOUS_FACTS = CompiledRead(union_all(*_public_facts()))
+_VIEWER_FACTS = CompiledRead(union_all(*_public_facts(), *_viewer_facts()))
+_ORIGINALS = CompiledRead(select(Status.__table__).where(Status.id.in_(IDS)))
+_MEDIA = CompiledRead(select(MediaAttachment.__table__).where(MediaAttachment.status_id.in_(IDS))
+                      .order_by(MediaAttachment.status_id, MediaAttachment.position, MediaAttachment.id))
 
 
 async def originals(session: AsyncSession, ids: Collection[int]) -> dict[int, Row[Any]]:
     """The statuses boosted on the page, as rows with the Status columns."""
     if not ids:
         return {}
-    return {row.id: row for row in await read_rows(session, _ORIGINALS, {"ids": list(ids)})}
+    return {row.id: row for row in await _ORIGINALS.rows(session, {"ids": list(ids)})}
 
 
 async def facts(session: AsyncSession, ids: Collection[int], viewer_id: int | None,
@@ -110,9 +110,9 @@ async def facts(session: AsyncSession, ids: Collection[int], viewer_id: int | No
     if not ids:
         return found
     if viewer_id is None:
-        rows = await read_rows(session, _ANONYMOUS_FACTS, {"ids": list(ids)})
+        rows = await _ANONYMOUS_FACTS.rows(session, {"ids": list(ids)})
     else:
-        rows = await read_rows(session, _VIEWER_FACTS, {"ids": list(ids), "viewer_id": viewer_id,
+        rows = await _VIEWER_FACTS.rows(session, {"ids": list(ids), "viewer_id": viewer_id,
                                                         "account_id": account_id if account_id is not None else -1})
     ordered: dict[int, list[tuple[int, int, str]]] = {MENTION: [], TAG: []}
     for kind, status_id, number, text in rows:
@@ -140,6 +140,6 @@ async def media(session: AsyncSession, ids: Collection[int]) -> dict[int, list[R
     """The attachments of the statuses that have some, in their order."""
     grouped: dict[int, list[Row[Any]]] = {}
     if ids:
-        for row in await read_rows(session, _MEDIA, {"ids": list(ids)}):
+        for row in await _MEDIA.rows(session, {"ids": list(ids)}):
             grouped.setdefault(row.status_id, []).append(row)
     return grouped
