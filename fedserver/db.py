@@ -44,6 +44,20 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
+    def result_processor(self, dialect: Any, coltype: Any) -> Callable[[Any], datetime | None] | None:
+        # On SQLite, the stored text straight to an aware datetime: the default chain (the dialect's parser,
+        # then process_result_value) was two calls a value, hundreds a page of statuses.
+        if dialect.name == "sqlite":
+            return _sqlite_text_to_utc
+        return super().result_processor(dialect, coltype)
+
+
+def _sqlite_text_to_utc(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)  # what SQLAlchemy's SQLite DATETIME parser does too
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
 
 class Base(DeclarativeBase):
     """Every table of every layer (local models, inbox and outbox queues)."""
