@@ -5,27 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import text
 
-from fedserver.db import MIGRATIONS_DIR
 from tests.cities import City, start_city
+from tests.unit.alembic_support import alembic, tables
 from tests.unit.api.mastodon.social import Reader
 
 GROUPS = "/api/v1/fedserver/groups"
-
-
-def _alembic(connection: Connection, action: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["connection"] = connection
-    getattr(command, action)(config, revision)
-
-
-def _tables(connection: Connection) -> set[str]:
-    return set(inspect(connection).get_table_names())
 
 
 async def _remove_a_post(city: City) -> None:
@@ -42,10 +28,10 @@ async def _check_round_trip(city: City) -> None:
         rows = (await connection.execute(text("select reason, excerpt from group_removals"))).all()
         assert [tuple(row) for row in rows] == [("doppelt", "@treff Doppelt gepostet")]
     async with city.site.engine.begin() as connection:
-        await connection.run_sync(_alembic, "downgrade", "0006")
-        assert "group_removals" not in await connection.run_sync(_tables)
-        await connection.run_sync(_alembic, "upgrade", "head")
-        assert "group_removals" in await connection.run_sync(_tables)
+        await connection.run_sync(alembic, "downgrade", "0006")
+        assert "group_removals" not in await connection.run_sync(tables)
+        await connection.run_sync(alembic, "upgrade", "head")
+        assert "group_removals" in await connection.run_sync(tables)
         assert await connection.scalar(text("select count(*) from group_removals")) == 0
 
 
