@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fedserver.db import Base, utcnow
@@ -82,15 +82,18 @@ class ThreadMute(Base):
 
 
 class IdempotencyKey(Base):
-    """Idempotency-Key of a status POST: a retried request returns the status made the first time."""
+    """Idempotency-Key of a status POST: a retried request returns the status (or the scheduled status)
+    made the first time."""
 
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("account_id", "key"),)
+    __table_args__ = (UniqueConstraint("account_id", "key"),
+                      CheckConstraint("status_id IS NOT NULL OR scheduled_status_id IS NOT NULL", name="made"))
 
     id: Mapped[int] = mapped_column(primary_key=True, default=new_id)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(255))
-    status_id: Mapped[int] = mapped_column(ForeignKey("statuses.id", ondelete="CASCADE"))
+    status_id: Mapped[int | None] = mapped_column(ForeignKey("statuses.id", ondelete="CASCADE"))
+    scheduled_status_id: Mapped[int | None] = mapped_column(ForeignKey("scheduled_statuses.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -58,10 +58,10 @@ async def create(call: Call) -> dict[str, Any]:
     """Post a status, or keep it for later when scheduled_at is given (answered with a ScheduledStatus);
     the same Idempotency-Key within an hour returns the first status again. What the client leaves out
     comes from the account's posting defaults (source[privacy], source[sensitive], source[language])."""
+    key = (call.request.headers.get("idempotency-key") or "").strip()
     scheduled_at = _scheduled_at(call)
     if scheduled_at is not None:
-        return await _schedule(call, scheduled_at)
-    key = (call.request.headers.get("idempotency-key") or "").strip()
+        return await _schedule(call, scheduled_at, key)
     if key and (earlier := await idempotency.earlier(call.session, call.me.id, key, now=call.now)) is not None:
         return await render(call, earlier)
     text, spoiler = _text_and_spoiler(call)
@@ -73,7 +73,7 @@ async def create(call: Call) -> dict[str, Any]:
         in_reply_to=await _reply_target(call), media=await _media(call, actor, None), poll=poll_draft(call),
         now=call.now)
     if key:
-        await idempotency.remember(call.session, call.me.id, key, status.id, now=call.now)
+        await idempotency.remember(call.session, call.me.id, key, now=call.now, status_id=status.id)
     return await render(call, status)
 
 
@@ -89,7 +89,12 @@ def _scheduled_at(call: Call) -> datetime | None:
     return scheduled_statuses.parse_time(raw) if raw is not None and raw.strip() else None
 
 
-async def _schedule(call: Call, scheduled_at: datetime) -> dict[str, Any]:
+async def _schedule(call: Call, scheduled_at: datetime, key: str) -> dict[str, Any]:
+    """Keep the post for later; a retry with the same Idempotency-Key gets the first ScheduledStatus back."""
+    if key and (earlier := await idempotency.earlier_scheduled(call.session, call.me.id, key,
+                                                               now=call.now)) is not None:
+        held = await scheduled_statuses.media_of(call.session, [earlier.id])
+        return render_scheduled_status(call.site.urls, earlier, held.get(earlier.id, []))
     text, spoiler = _text_and_spoiler(call)
     draft = scheduled_statuses.Draft(
         text=text, visibility=call.text("visibility") or call.me.default_visibility, spoiler_text=spoiler,
@@ -101,6 +106,8 @@ async def _schedule(call: Call, scheduled_at: datetime) -> dict[str, Any]:
     media = await _media(call, call.me.actor, None)
     row = await scheduled_statuses.schedule(call.session, call.me, draft, scheduled_at=scheduled_at, media=media,
                                             in_reply_to=in_reply_to, now=call.now)
+    if key:
+        await idempotency.remember(call.session, call.me.id, key, now=call.now, scheduled_status_id=row.id)
     return render_scheduled_status(call.site.urls, row, media)
 
 

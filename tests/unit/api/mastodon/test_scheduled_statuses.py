@@ -55,6 +55,39 @@ async def test_scheduling_answers_a_scheduled_status_and_posts_nothing_yet(moers
         assert await session.scalar(select(func.count(Status.id))) == 0
 
 
+async def test_a_retried_scheduling_with_the_same_idempotency_key_is_kept_once(moers: City) -> None:
+    """As Mastodon: a client that retries a POST with scheduled_at (a lost answer) gets the first scheduled
+    status back, with its media, instead of a second post at the same time; another key schedules anew."""
+    await moers.create_account("alice")
+    await moers.create_account("bob")
+    alice, bob = await Reader.of(moers, "alice"), await Reader.of(moers, "bob")
+    item = await upload(moers, "alice")
+    when = _in(30)
+
+    async def schedule(reader: Reader, key: str, text: str, **extra: object) -> dict[str, object]:
+        response = await moers.client.post(STATUSES, json={"status": text, "scheduled_at": when, **extra},
+                                           headers={**reader.headers, "Idempotency-Key": key})
+        assert response.status_code == 200, response.text
+        entity: dict[str, object] = response.json()
+        return entity
+
+    first = await schedule(alice, "plan-1", "Stadtfest", media_ids=[str(item.id)])
+    again = await schedule(alice, "plan-1", "Stadtfest", media_ids=[str(item.id)])
+    assert again == first and len(first["media_attachments"]) == 1  # type: ignore[arg-type]
+    assert await _scheduled_count(moers) == 1
+    assert (await schedule(alice, "plan-2", "Flohmarkt"))["id"] != first["id"]
+    assert (await schedule(bob, "plan-1", "Bobs Termin"))["id"] != first["id"]  # keys are per account
+    assert await _scheduled_count(moers) == 3
+    # Cancelled, the key no longer answers for it: the retry schedules the post again.
+    assert (await alice.delete(f"{SCHEDULED}/{first['id']}")).status_code == 200
+    assert (await schedule(alice, "plan-1", "Stadtfest"))["id"] != first["id"]
+    assert await _scheduled_count(moers) == 3
+    # A key that made a scheduled status does not answer a post made at once.
+    posted = await moers.client.post(STATUSES, json={"status": "Sofort"},
+                                     headers={**alice.headers, "Idempotency-Key": "plan-2"})
+    assert posted.status_code == 200 and "scheduled_at" not in posted.json()
+
+
 async def test_scheduled_at_must_be_five_minutes_ahead_and_a_date(moers: City) -> None:
     await moers.create_account("alice")
     alice = await Reader.of(moers, "alice")
