@@ -23,7 +23,7 @@ from fedserver.site import Site
 from webui import csrf, i18n, messages, navigation, rendering, sessions
 
 log = logging.getLogger(__name__)
-LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE = i18n.LANGUAGE_COOKIE  # the consent page (api/oauth) reads the same cookie
 MAX_FORM_FIELDS = 100
 READS = ("GET", "HEAD")
 

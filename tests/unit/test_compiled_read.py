@@ -41,6 +41,7 @@ class Note(_Base):
 
 
 START = datetime(2026, 11, 25, 14, 28, 40, 123456, tzinfo=timezone.utc)
+QUOTE = 'Zitat: "Moers" \\ 🎉\n<p>'  # what JSON must escape
 IDS = bindparam("ids", expanding=True)
 
 _TEXT_AND_TIMES = [column for column in notes.c if column.name != "score"]
@@ -64,8 +65,10 @@ async def _fill(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
         await connection.execute(insert(notes), [
-            {"id": n, "body": f"Beitrag {n}" if n != 7 else 'Zitat: "Moers" \\ 🎉\n<p>', "score": 0.1 * n + 0.2, "kind": ("note", "event", "page")[n % 3], "is_public": n % 2 == 0,
-             "published_at": START + timedelta(minutes=n), "edited_at": START + timedelta(hours=n) if n % 4 == 0 else None}
+            {"id": n, "body": f"Beitrag {n}" if n != 7 else QUOTE, "score": 0.1 * n + 0.2,
+             "kind": ("note", "event", "page")[n % 3], "is_public": n % 2 == 0,
+             "published_at": START + timedelta(minutes=n),
+             "edited_at": START + timedelta(hours=n) if n % 4 == 0 else None}
             for n in range(1, 13)])
 
 
@@ -110,7 +113,7 @@ async def test_rows_match_sqlalchemys_on_sqlite(sqlite_engine: AsyncEngine) -> N
         row = (await CompiledRead(BY_ID).rows(session, {"ids": [4]}))[0]
         assert (row.body, row.is_public, row.published_at) == ("Beitrag 4", True, START + timedelta(minutes=4))
         assert row.published_at.tzinfo == timezone.utc and row.edited_at == START + timedelta(hours=4)
-        assert (await CompiledRead(BY_ID).rows(session, {"ids": [7]}))[0].body == 'Zitat: "Moers" \\ 🎉\n<p>'
+        assert (await CompiledRead(BY_ID).rows(session, {"ids": [7]}))[0].body == QUOTE
         assert [row.score for row in await CompiledRead(SCORED).rows(session, {"ids": [1]})] == [0.1 + 0.2]
 
 

@@ -20,7 +20,8 @@ async def _post_and_schedule(city: City, suffix: str) -> None:
     alice = await Reader.of(city, "alice")
     for key, body in ((f"jetzt-{suffix}", {"status": "Jetzt"}),
                       (f"spaeter-{suffix}", {"status": "Später", "scheduled_at": "2099-01-01T10:00:00Z"})):
-        response = await city.client.post("/api/v1/statuses", json=body, headers={**alice.headers, "Idempotency-Key": key})
+        response = await city.client.post("/api/v1/statuses", json=body,
+                                          headers={**alice.headers, "Idempotency-Key": key})
         assert response.status_code == 200, response.text
 
 

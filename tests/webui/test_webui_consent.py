@@ -1,11 +1,11 @@
-"""The OAuth consent page (/oauth/authorize) in the web UI's look; a resident signed in to the web UI only
-approves, without typing the password again (as on Mastodon)."""
+"""The OAuth consent page (/oauth/authorize) in the web UI's look and language; a resident signed in to the web
+UI only approves, without typing the password again (as on Mastodon)."""
 from __future__ import annotations
 
 import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from fedserver.local import web_sessions
+from fedserver.local import accounts, web_sessions
 from tests.cities import PASSWORD, City
 from tests.webui.browser import Visitor
 
@@ -129,3 +129,43 @@ async def test_denying_sends_the_browser_back_with_access_denied(moers: City) ->
     assert parse_qs(urlsplit(denied.headers["location"]).query) == {"error": ["access_denied"], "state": ["s1"]}
     query = parse_qs(urlsplit(approved.headers["location"]).query)
     assert approved.headers["location"].startswith(redirect_uri) and query["state"] == ["s1"] and query["code"]
+
+
+async def test_consent_page_speaks_the_web_uis_language(moers: City) -> None:
+    """German first; English for a browser that asks for it, the web UI's `lang` cookie, or a resident whose
+    setting is English (the setting wins over the browser, as in the web UI); errors too."""
+    await moers.create_account("alice")
+    app = await _app(moers)
+    async with Visitor(moers) as anyone:
+        german = await anyone.get(_authorize_url(app))
+        english = await anyone.get(_authorize_url(app), headers={"Accept-Language": "en-GB,en;q=0.9,de;q=0.5"})
+        anyone.client.cookies.set("lang", "en", domain="moers.test")
+        by_cookie = await anyone.get(_authorize_url(app), headers={"Accept-Language": "de"})
+        wrong = await anyone.client.post("/oauth/authorize", data={
+            **_fields(by_cookie.text), "username": "alice", "password": "falsch-falsch", "decision": "approve"})
+    assert '<html lang="de">' in german.text and "Stadtplan möchte auf Ihr Konto zugreifen" in german.text
+    assert ">Erlauben</button>" in german.text and ">Anmelden</a>" in german.text
+    for page in (english, by_cookie):
+        assert '<html lang="en">' in page.text and "Stadtplan wants to access your account" in page.text
+        assert ">Allow</button>" in page.text and ">Deny</button>" in page.text and ">Log in</a>" in page.text
+        assert "Erlauben" not in page.text and "Keine Algorithmen" not in page.text
+    assert wrong.status_code == 401 and "The e-mail address, username or password is wrong." in wrong.text
+
+    async with moers.site.sessions() as session, session.begin():
+        (await accounts.find_by_username(session, "alice")).locale = "en"
+    async with Visitor(moers) as alice:
+        await alice.log_in("alice")
+        signed_in = await alice.get(_authorize_url(app), headers={"Accept-Language": "de"})
+        answer = await alice.client.post("/oauth/authorize", data={**_fields(signed_in.text), "decision": "approve"})
+    assert "You are signed in as <strong>@alice</strong>. Allow Stadtplan to access this account?" in signed_in.text
+    assert answer.status_code == 200 and "Copy this code into <strong>Stadtplan</strong>:" in answer.text
+
+
+async def test_app_names_are_escaped_in_every_language(moers: City) -> None:
+    response = await moers.client.post("/api/v1/apps", json={"client_name": "<b>Böse</b>", "redirect_uris": OOB,
+                                                             "scopes": "read write"})
+    app = dict(response.json())
+    for language in ("de", "en"):
+        page = await moers.client.get(_authorize_url(app), headers={"Accept-Language": language})
+        assert page.status_code == 200, page.text
+        assert "<b>Böse</b>" not in page.text and "&lt;b&gt;Böse&lt;/b&gt;" in page.text

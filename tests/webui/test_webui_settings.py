@@ -7,6 +7,7 @@ import io
 from PIL import Image
 from sqlalchemy import select
 
+from fedserver.api.oauth.authorize import FORM_EXPIRED
 from fedserver.local import accounts
 from fedserver.local.errors import NotFound
 from fedserver.local.models.accounts import Account
@@ -103,13 +104,17 @@ async def test_account_deletion_needs_username_and_password(moers: City) -> None
 
 
 def test_every_message_has_a_german_and_an_english_entry() -> None:
-    used = catalogue.used_messages()
-    assert "Log in" in used and "Bookmarks" in used  # the extraction finds templates, partials and modules
-    for language in i18n.LANGUAGES:
-        entries = {message.id: message.string for message in catalogue.load(language) if message.id}
-        missing = sorted(used - {key for key, text in entries.items() if text})
-        assert not missing, f"{language}: untranslated {missing[:5]}"
-        stale = sorted(set(entries) - used)
-        assert not stale, f"{language}: no longer used {stale[:5]}"
+    """In both catalogues: the web UI's, and the OAuth consent page's (fedserver/api/oauth)."""
+    # The extraction finds templates, partials and modules (N_ in page modules and in api/oauth/authorize.py).
+    expected = {catalogue.WEBUI: {"Log in", "Bookmarks"}, catalogue.CONSENT: {"Allow", FORM_EXPIRED}}
+    for part in catalogue.PARTS:
+        used = catalogue.used_messages(part)
+        assert expected[part] <= used, part.name
+        for language in i18n.LANGUAGES:
+            entries = {message.id: message.string for message in catalogue.load(language, part) if message.id}
+            missing = sorted(used - {key for key, text in entries.items() if text})
+            assert not missing, f"{part.name}, {language}: untranslated {missing[:5]}"
+            stale = sorted(set(entries) - used)
+            assert not stale, f"{part.name}, {language}: no longer used {stale[:5]}"
     assert i18n.translations("de").gettext("Bookmarks") == "Lesezeichen"
     assert i18n.translations("en").gettext("Bookmarks") == "Bookmarks"

@@ -7,19 +7,43 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlencode
 
+from functools import lru_cache
+
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from fedserver import i18n
 from fedserver.db import utcnow
 from fedserver.local import accounts, oauth, web_sessions
 from fedserver.local.models.accounts import Account
 from fedserver.site import Site
 
-_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                         autoescape=select_autoescape(["html"]))
+HERE = Path(__file__).parent
+CATALOGUES = HERE / "translations"
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue (webui/catalogue.py extracts it); it is translated where it is shown."""
+    return message
+
+
+FORM_EXPIRED = N_("This form has expired. Please try again.")
+WRONG_LOGIN = N_("The e-mail address, username or password is wrong.")
+
+
+@lru_cache(maxsize=None)
+def _templates(language: str) -> Environment:
+    """The page's templates speaking one language (an environment each: rendering installs nothing per request)."""
+    environment = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
+                              extensions=["jinja2.ext.i18n"])
+    catalogue = i18n.catalogue(CATALOGUES, language)
+    environment.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
+    return environment
+
+
 _CARRIED = ("client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "response_type")
 _HEADERS = {"Content-Security-Policy": "default-src 'self'; style-src 'self'; form-action 'self' *; frame-ancestors 'none'",
             "X-Frame-Options": "DENY", "Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
@@ -30,6 +54,7 @@ async def authorize(request: Request) -> Response:
     site: Site = request.app.state.site
     params = dict(request.query_params) if request.method == "GET" else {
         key: str(value) for key, value in (await request.form()).items()}
+    language = _language(request, None)
     async with site.sessions() as session, session.begin():
         try:
             app = await oauth.find_app(session, params.get("client_id", ""))
@@ -39,14 +64,15 @@ async def authorize(request: Request) -> Response:
             if params.get("response_type", "code") != "code":
                 raise oauth.OAuthError("unsupported_response_type", "only response_type=code is supported")
         except oauth.OAuthError as exc:
-            return _page(request, site, 400, app_name="?", error=str(exc), params={})
+            return _page(request, site, 400, language, app_name="?", error=str(exc), params={})
         signed_in = await _web_session_account(request, site, session)
         shown = signed_in.actor.username if signed_in is not None else ""
+        language = _language(request, signed_in)
         if request.method == "GET":
-            return _page(request, site, 200, app_name=app.name, scopes=scopes, params=params, signed_in=shown)
+            return _page(request, site, 200, language, app_name=app.name, scopes=scopes, params=params, signed_in=shown)
         if not _csrf_ok(request, params.get("csrf_token", "")):
-            return _page(request, site, 403, app_name=app.name, scopes=scopes, params=params, signed_in=shown,
-                         error="Das Formular ist abgelaufen. Bitte versuchen Sie es noch einmal.")
+            return _page(request, site, 403, language, app_name=app.name, scopes=scopes, params=params, signed_in=shown,
+                         error=FORM_EXPIRED)
         if params.get("decision") == "deny":
             return _redirect(redirect_uri, {"error": "access_denied", "state": params.get("state")})
         typed = params.get("username", "") or params.get("password", "")
@@ -54,13 +80,13 @@ async def authorize(request: Request) -> Response:
         account = signed_in if signed_in is not None and not typed else await accounts.authenticate(
             session, params.get("username", ""), params.get("password", ""))
         if account is None:
-            return _page(request, site, 401, app_name=app.name, scopes=scopes, params=params, signed_in=shown,
-                         error="E-Mail-Adresse oder Passwort ist falsch.", username=params.get("username", ""))
+            return _page(request, site, 401, language, app_name=app.name, scopes=scopes, params=params, signed_in=shown,
+                         error=WRONG_LOGIN, username=params.get("username", ""))
         code = await oauth.create_code(session, app, account, redirect_uri=redirect_uri, scopes=scopes,
                                        code_challenge=params.get("code_challenge") or None,
                                        challenge_method=params.get("code_challenge_method") or None, now=utcnow())
     if redirect_uri == oauth.OUT_OF_BAND:
-        return _page(request, site, 200, app_name=app.name, code=code, params={})
+        return _page(request, site, 200, language, app_name=app.name, code=code, params={})
     return _redirect(redirect_uri, {"code": code, "state": params.get("state")})
 
 
@@ -76,12 +102,19 @@ async def _web_session_account(request: Request, site: Site, session: AsyncSessi
     return await web_sessions.account_of(session, token, now=utcnow()) if token else None
 
 
-def _page(request: Request, site: Site, status_code: int, *, app_name: str, params: dict[str, str],
+def _language(request: Request, signed_in: Account | None) -> str:
+    """The web UI's choice (fedserver/i18n.py): the signed-in resident's setting, the `lang` cookie, the browser."""
+    return i18n.pick(signed_in.locale if signed_in is not None else None, request.cookies.get(i18n.LANGUAGE_COOKIE),
+                     request.headers.get("accept-language"))
+
+
+def _page(request: Request, site: Site, status_code: int, language: str, *, app_name: str, params: dict[str, str],
           scopes: str = "", error: str = "", code: str = "", username: str = "", signed_in: str = "") -> HTMLResponse:
     token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
     hidden = {key: params[key] for key in _CARRIED if params.get(key)}
-    html = _templates.get_template("authorize.html").render(
-        city=site.settings.city.name, app_name=app_name, scopes=scopes, error=error, code=code, username=username,
+    html = _templates(language).get_template("authorize.html").render(
+        language=language, city=site.settings.city.name, app_name=app_name, scopes=scopes,
+        error=i18n.catalogue(CATALOGUES, language).gettext(error) if error else "", code=code, username=username,
         signed_in=signed_in, hidden=hidden, csrf=_sign(site, token),
         return_to=f"/oauth/authorize?{urlencode(hidden)}" if hidden else "")  # the web UI's log-in comes back here
     response = HTMLResponse(html, status_code, headers=_HEADERS)
