@@ -4,10 +4,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
-
-from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,10 +68,11 @@ async def authorize(request: Request) -> Response:
         shown = signed_in.actor.username if signed_in is not None else ""
         language = _language(request, signed_in)
         if request.method == "GET":
-            return _page(request, site, 200, language, app_name=app.name, scopes=scopes, params=params, signed_in=shown)
+            return _page(request, site, 200, language, app_name=app.name, scopes=scopes, params=params,
+                         signed_in=shown)
         if not _csrf_ok(request, params.get("csrf_token", "")):
-            return _page(request, site, 403, language, app_name=app.name, scopes=scopes, params=params, signed_in=shown,
-                         error=FORM_EXPIRED)
+            return _page(request, site, 403, language, app_name=app.name, scopes=scopes, params=params,
+                         signed_in=shown, error=FORM_EXPIRED)
         if params.get("decision") == "deny":
             return _redirect(redirect_uri, {"error": "access_denied", "state": params.get("state")})
         typed = params.get("username", "") or params.get("password", "")
@@ -80,8 +80,8 @@ async def authorize(request: Request) -> Response:
         account = signed_in if signed_in is not None and not typed else await accounts.authenticate(
             session, params.get("username", ""), params.get("password", ""))
         if account is None:
-            return _page(request, site, 401, language, app_name=app.name, scopes=scopes, params=params, signed_in=shown,
-                         error=WRONG_LOGIN, username=params.get("username", ""))
+            return _page(request, site, 401, language, app_name=app.name, scopes=scopes, params=params,
+                         signed_in=shown, error=WRONG_LOGIN, username=params.get("username", ""))
         code = await oauth.create_code(session, app, account, redirect_uri=redirect_uri, scopes=scopes,
                                        code_challenge=params.get("code_challenge") or None,
                                        challenge_method=params.get("code_challenge_method") or None, now=utcnow())
