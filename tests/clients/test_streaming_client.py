@@ -5,33 +5,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from mastodon import Mastodon
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from tests.clients.listeners import Collector
-from tests.e2e.servers import Server, run_cli, serve
+from tests.clients.live_city import WAIT, city_env, next_message, signed_in_resident
+from tests.e2e.servers import run_cli, serve
 
 pytestmark = pytest.mark.e2e
-WAIT = 20.0  # seconds any expected event may take (the server polls every 0.5 s)
-
-
-def _env(tmp_path: Path, server: Server) -> dict[str, str]:
-    domain = server.base_url.removeprefix("http://")
-    return {"FEDSERVER_DATA_DIR": str(tmp_path / "moers"), "FEDSERVER_DOMAIN": domain, "FEDSERVER_HTTP": "1"}
-
-
-def _resident(env: dict[str, str], server: Server, username: str) -> Mastodon:
-    """A new account, signed in with Mastodon.py (password grant)."""
-    created = run_cli(["account", "create", username, "--email", f"{username}@example.org",
-                       "--password", "long-password-1"], env)
-    assert created.returncode == 0, created.stderr
-    client_id, client_secret = Mastodon.create_app("streaming tests", api_base_url=server.base_url)
-    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=server.base_url)
-    api.log_in(f"{username}@example.org", "long-password-1", allow_http=True)  # loopback test server
-    return api
 
 
 def _post(env: dict[str, str], username: str, text: str, visibility: str = "public") -> None:
@@ -39,16 +21,10 @@ def _post(env: dict[str, str], username: str, text: str, visibility: str = "publ
     assert posted.returncode == 0, posted.stderr
 
 
-def _message(ws: ClientConnection) -> dict[str, Any]:
-    message = json.loads(ws.recv(timeout=WAIT))
-    assert isinstance(message, dict)
-    return message
-
-
 def test_websocket_streams_posts_made_by_another_process(tmp_path: Path) -> None:
     with serve(tmp_path / "moers") as server:
-        env = _env(tmp_path, server)
-        anna, ben = _resident(env, server, "anna"), _resident(env, server, "ben")
+        env = city_env(tmp_path, server)
+        anna, ben = signed_in_resident(env, server, "anna"), signed_in_resident(env, server, "ben")
         url = server.base_url.replace("http://", "ws://") + "/api/v1/streaming"
         with connect(f"{url}?stream=user", subprotocols=[anna.access_token], open_timeout=WAIT) as home, \
                 connect(f"{url}?access_token={ben.access_token}", open_timeout=WAIT) as public:
@@ -57,8 +33,8 @@ def test_websocket_streams_posts_made_by_another_process(tmp_path: Path) -> None
             public.send(json.dumps({"type": "subscribe", "stream": "hashtag", "tag": "moers"}))
             _post(env, "anna", "Nur für meine Follower #moers", "private")
             _post(env, "anna", "Heute Markt in #Moers")
-            own = [_message(home), _message(home)]
-            seen_by_ben = [_message(public), _message(public)]
+            own = [next_message(home), next_message(home)]
+            seen_by_ben = [next_message(public), next_message(public)]
     assert [m["event"] for m in own] == ["update", "update"]  # her own posts, both, in her home
     assert json.loads(own[0]["payload"])["visibility"] == "private"
     # The followers-only post came first, but ben (no follower) only ever gets the public one.
@@ -70,9 +46,9 @@ def test_mastodon_py_stream_user_hears_a_post_and_a_mention(tmp_path: Path) -> N
     listener, handle = Collector(), None
     try:
         with serve(tmp_path / "moers") as server:
-            env = _env(tmp_path, server)
-            anna = _resident(env, server, "anna")
-            _resident(env, server, "ben")
+            env = city_env(tmp_path, server)
+            anna = signed_in_resident(env, server, "anna")
+            signed_in_resident(env, server, "ben")
             # reconnect_async: the server going away below is expected, not an error in the thread.
             handle = anna.stream_user(listener, run_async=True, timeout=WAIT, reconnect_async=True,
                                       reconnect_async_wait_sec=1)

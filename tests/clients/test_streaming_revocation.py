@@ -7,39 +7,18 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from mastodon import Mastodon
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from fedserver.api.mastodon.streaming.hub import REVALIDATE
-from tests.e2e.servers import Server, run_cli, serve
+from tests.clients.live_city import WAIT, city_env, next_message, signed_in_resident
+from tests.e2e.servers import serve
 
 pytestmark = pytest.mark.e2e
-WAIT = 20.0  # seconds any expected event may take on a busy machine
 CLOSED_WITHIN = REVALIDATE + 3.0  # one check interval, one poll and the round trips
-
-
-def _resident(tmp_path: Path, server: Server, username: str) -> Mastodon:
-    """A new account, signed in with Mastodon.py (password grant); the client keeps its app's id and secret."""
-    env = {"FEDSERVER_DATA_DIR": str(tmp_path / "moers"), "FEDSERVER_DOMAIN": server.base_url.removeprefix("http://"),
-           "FEDSERVER_HTTP": "1"}
-    created = run_cli(["account", "create", username, "--email", f"{username}@example.org",
-                       "--password", "long-password-1"], env)
-    assert created.returncode == 0, created.stderr
-    client_id, client_secret = Mastodon.create_app("revocation tests", api_base_url=server.base_url)
-    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=server.base_url)
-    api.log_in(f"{username}@example.org", "long-password-1", allow_http=True)  # loopback test server
-    return api
-
-
-def _message(ws: ClientConnection) -> dict[str, Any]:
-    message = json.loads(ws.recv(timeout=WAIT))
-    assert isinstance(message, dict)
-    return message
 
 
 def _seconds_until_closed(ws: ClientConnection, since: float) -> tuple[float, int | None, list[str]]:
@@ -53,7 +32,7 @@ def _seconds_until_closed(ws: ClientConnection, since: float) -> tuple[float, in
 
 def test_revoking_a_token_ends_its_websocket_and_event_stream(tmp_path: Path) -> None:
     with serve(tmp_path / "moers") as server:
-        anna, carla = _resident(tmp_path, server, "anna"), _resident(tmp_path, server, "carla")
+        anna, carla = signed_in_resident(city_env(tmp_path, server), server, "anna"), signed_in_resident(city_env(tmp_path, server), server, "carla")
         token = anna.access_token
         url = server.base_url.replace("http://", "ws://") + "/api/v1/streaming"
         with connect(f"{url}?stream=user", subprotocols=[token], open_timeout=WAIT) as home, \
@@ -63,8 +42,8 @@ def test_revoking_a_token_ends_its_websocket_and_event_stream(tmp_path: Path) ->
             lines = sse.iter_lines()
             assert next(lines) == ":)"
             anna.status_post("Gleich melde ich mich ab")
-            assert _message(home)["event"] == "update"  # the stream works before the token goes
-            assert _message(other)["event"] == "update"
+            assert next_message(home)["event"] == "update"  # the stream works before the token goes
+            assert next_message(other)["event"] == "update"
 
             revoked_at = time.monotonic()
             anna.revoke_access_token(allow_http=True)
@@ -73,7 +52,7 @@ def test_revoking_a_token_ends_its_websocket_and_event_stream(tmp_path: Path) ->
             sse_after = time.monotonic() - revoked_at
 
             carla.status_post("Ich bin noch da")  # another token's stream goes on
-            assert json.loads(_message(other)["payload"])["content"].count("noch da") == 1
+            assert json.loads(next_message(other)["payload"])["content"].count("noch da") == 1
         with pytest.raises(InvalidStatus) as refused:
             connect(f"{url}?stream=user", subprotocols=[token], open_timeout=WAIT)
         assert httpx.get(f"{server.base_url}/api/v1/streaming/user", timeout=WAIT,
@@ -88,12 +67,12 @@ def test_revoking_a_token_ends_its_websocket_and_event_stream(tmp_path: Path) ->
 
 def test_deleting_the_account_ends_its_open_stream(tmp_path: Path) -> None:
     with serve(tmp_path / "moers") as server:
-        ben = _resident(tmp_path, server, "ben")
+        ben = signed_in_resident(city_env(tmp_path, server), server, "ben")
         url = server.base_url.replace("http://", "ws://") + "/api/v1/streaming"
         with connect(f"{url}?access_token={ben.access_token}", open_timeout=WAIT) as ws:
             ws.send(json.dumps({"type": "subscribe", "stream": "user"}))
             ben.status_post("Tschüss, Moers")
-            assert _message(ws)["event"] == "update"
+            assert next_message(ws)["event"] == "update"
             deleted_at = time.monotonic()
             deleted = httpx.post(f"{server.base_url}/api/v1/fedserver/accounts/delete", timeout=WAIT,
                                  data={"password": "long-password-1"},
